@@ -1,0 +1,104 @@
+"""The client side: the SDK's ``OAuthClientProvider`` wired to a login strategy, and a connect helper."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, fields
+from typing import Any, Protocol
+
+import httpx2
+from mcp import Client
+from mcp.client.auth import OAuthClientProvider, TokenStorage
+from mcp.client.auth.oauth2 import OAuthContext
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata, OAuthToken
+
+from labkit.clock import LabClock
+from labkit.storage import InMemoryTokenStorage
+from labkit.trace import Trace
+
+
+class LoginStrategy(Protocol):
+    """What ``OAuthClientProvider`` needs to get a code: somewhere to send the user, a way to hear back."""
+
+    redirect_uri: str
+
+    async def redirect_handler(self, authorization_url: str) -> None: ...
+
+    async def callback_handler(self) -> AuthorizationCodeResult: ...
+
+
+@dataclass
+class _LabClockContext(OAuthContext):
+    """``OAuthContext`` that judges token expiry by the lab clock instead of ``time.time()``.
+
+    The SDK client decides by itself when to refresh: before a request, if its token has
+    expired by *its* clock. The lab's clock runs ahead when a notebook moves it, so the
+    in-kernel client must read the same clock to see its token age. This overrides two
+    methods of an SDK class that is not in ``mcp.client.auth.__all__``; it is the lab's
+    only reach into the client's internals for time.
+    """
+
+    clock: LabClock | None = None
+
+    def update_token_expiry(self, token: OAuthToken) -> None:
+        if self.clock is None or token.expires_in is None:
+            super().update_token_expiry(token)
+        else:
+            self.token_expiry_time = self.clock.now() + int(token.expires_in)
+
+    def is_token_valid(self) -> bool:
+        if self.clock is None:
+            return super().is_token_valid()
+        return bool(
+            self.current_tokens
+            and self.current_tokens.access_token
+            and (not self.token_expiry_time or self.clock.now() <= self.token_expiry_time)
+        )
+
+
+def oauth_client(
+    mcp_url: str,
+    login: LoginStrategy,
+    *,
+    storage: TokenStorage | None = None,
+    clock: LabClock | None = None,
+    client_name: str = "labkit notebook client",
+    scope: str | None = None,
+) -> OAuthClientProvider:
+    """The SDK's ``OAuthClientProvider`` for ``mcp_url`` (the full ``.../mcp`` URL: it is the resource).
+
+    A public client (``token_endpoint_auth_method="none"``): a notebook cannot keep a
+    secret, so PKCE is what protects its codes (OAuth 2.1 §2.1, RFC 8252).
+    """
+    metadata = OAuthClientMetadata(
+        client_name=client_name,
+        redirect_uris=[login.redirect_uri],  # type: ignore[list-item]  (pydantic parses the string)
+        grant_types=["authorization_code", "refresh_token"],
+        response_types=["code"],
+        token_endpoint_auth_method="none",
+        scope=scope,
+    )
+    provider = OAuthClientProvider(
+        mcp_url,
+        metadata,
+        storage if storage is not None else InMemoryTokenStorage(),
+        redirect_handler=login.redirect_handler,
+        callback_handler=login.callback_handler,
+    )
+    if clock is not None:
+        values = {f.name: getattr(provider.context, f.name) for f in fields(OAuthContext)}
+        provider.context = _LabClockContext(**values, clock=clock)
+    return provider
+
+
+@asynccontextmanager
+async def connect(
+    mcp_url: str, auth: httpx2.Auth | None = None, *, trace: Trace | None = None
+) -> AsyncIterator[Client]:
+    """An MCP ``Client`` session over streamable HTTP, authenticated by ``auth`` and traced by ``trace``."""
+    hooks: dict[str, list[Callable[[Any], Awaitable[None]]]] = trace.hooks if trace else {}
+    async with httpx2.AsyncClient(auth=auth, event_hooks=hooks, timeout=httpx2.Timeout(30.0, read=300.0)) as http:
+        async with Client(streamable_http_client(mcp_url, http_client=http)) as client:
+            yield client

@@ -1,0 +1,228 @@
+"""The lab: start the authorization server and the MCP server in the kernel, and stop them."""
+
+from __future__ import annotations
+
+import atexit
+import html
+import threading
+from dataclasses import dataclass, field
+
+from labkit.auth_server import build_auth_app
+from labkit.clock import LabClock
+from labkit.introspection import INTROSPECTION_PATH, ResourceServerCredentials
+from labkit.logs import LabLogBuffer, capture_logs
+from labkit.provider import LabProvider, ProviderSettings
+from labkit.resource_server import NoteBook, build_open_app, build_protected_app
+from labkit.server_thread import ServerThread
+from labkit.urls import LOOPBACK, LabUrls
+from labkit.users import DEMO_USERS, DemoUser
+from labkit.verifier import IntrospectionTokenVerifier
+
+
+@dataclass
+class ResourceServer:
+    """A running protected MCP server: its URL, its verifier and its thread."""
+
+    name: str
+    url: str
+    verifier: IntrospectionTokenVerifier
+    thread: ServerThread
+
+
+@dataclass
+class Lab:
+    """Both servers of the lab, running in background threads of this process."""
+
+    urls: LabUrls
+    clock: LabClock
+    provider: LabProvider
+    notebook: NoteBook
+    resource_servers: dict[str, ResourceServer]
+    _as_thread: ServerThread
+    _introspection_clients: list[ResourceServerCredentials]
+    _log: LabLogBuffer
+    _open: ServerThread | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    users: dict[str, DemoUser] = field(default_factory=lambda: dict(DEMO_USERS))
+
+    @property
+    def issuer_url(self) -> str:
+        return self.urls.issuer
+
+    @property
+    def mcp_url(self) -> str:
+        """The protected MCP endpoint, which is also its resource identifier."""
+        return self.urls.mcp
+
+    @property
+    def verifier(self) -> IntrospectionTokenVerifier:
+        return self.resource_servers["notes"].verifier
+
+    @property
+    def running(self) -> bool:
+        return self._as_thread.running and all(rs.thread.running for rs in self.resource_servers.values())
+
+    def add_resource_server(self, name: str, *, check_audience: bool = True, cache_seconds: float = 0.0) -> str:
+        """Start another protected MCP server (same tools, its own resource URL); returns its URL.
+
+        Used to show audience checks: a token minted for one server must fail at another.
+        """
+        with self._lock:
+            if name in self.resource_servers:
+                return self.resource_servers[name].url
+            rs = _start_resource_server(self, name, check_audience=check_audience, cache_seconds=cache_seconds)
+            self.resource_servers[name] = rs
+            return rs.url
+
+    def open_server_url(self) -> str:
+        """An MCP server with the same tools and no auth at all (started on first use)."""
+        with self._lock:
+            if self._open is None:
+                thread = ServerThread("open MCP", self.urls.host)
+                thread.launch(build_open_app(self.urls, self.notebook))
+                thread.wait_ready()
+                self._open = thread
+            return f"http://{self.urls.host}:{self._open.port}/mcp"
+
+    def logs(self, last: int = 50) -> str:
+        """The last log lines of the servers and the SDK (kept out of cell outputs)."""
+        return self._log.text(last)
+
+    def reset(self) -> None:
+        """Forget clients, logins, codes, tokens and notes; set the clock back to wall time."""
+        self.provider.reset()
+        self.notebook.reset()
+        self.clock.reset()
+
+    def stop(self) -> None:
+        """Stop every server of the lab and free its ports."""
+        global _current
+        threads = [rs.thread for rs in self.resource_servers.values()] + [self._as_thread]
+        if self._open is not None:
+            threads.append(self._open)
+        for thread in threads:
+            thread.stop()
+        with _current_lock:
+            if _current is self:
+                _current = None
+
+    def _repr_markdown_(self) -> str:
+        e = html.escape
+        rows = "\n".join(
+            f"| `{e(u.username)}` | `{e(u.password)}` | `{e(' '.join(u.scopes))}` |" for u in self.users.values()
+        )
+        state = "running" if self.running else "stopped"
+        return (
+            f"**MCP OAuth lab** ({state})\n\n"
+            f"- authorization server (issuer): `{self.issuer_url}`\n"
+            f"- MCP server (protected resource): `{self.mcp_url}`\n\n"
+            f"| user | password | scopes |\n|---|---|---|\n{rows}\n"
+        )
+
+    def __repr__(self) -> str:
+        return f"<Lab issuer={self.issuer_url} mcp={self.mcp_url} {'running' if self.running else 'stopped'}>"
+
+
+_current: Lab | None = None
+_current_lock = threading.Lock()
+_current_args: tuple[object, ...] | None = None
+
+
+def start(*, as_port: int = 0, mcp_port: int = 0, access_token_ttl: int = 300, host: str = LOOPBACK) -> Lab:
+    """Start the lab, or return the one already running with the same settings.
+
+    Ports 0 pick free ports. Running this cell twice gives one lab, not two; a call with
+    other settings stops the old lab first.
+    """
+    global _current, _current_args
+    args = (as_port, mcp_port, access_token_ttl, host)
+    with _current_lock:
+        current = _current
+    if current is not None:
+        if current.running and args == _current_args:
+            return current
+        current.stop()
+    lab = _start(as_port=as_port, mcp_port=mcp_port, access_token_ttl=access_token_ttl, host=host)
+    with _current_lock:
+        _current, _current_args = lab, args
+    return lab
+
+
+def current() -> Lab | None:
+    """The running lab, if any."""
+    return _current
+
+
+def stop() -> None:
+    """Stop the running lab, if any."""
+    lab = _current
+    if lab is not None:
+        lab.stop()
+
+
+atexit.register(stop)
+
+
+def _start(*, as_port: int, mcp_port: int, access_token_ttl: int, host: str) -> Lab:
+    log = capture_logs()
+    as_thread = ServerThread("authorization", host, as_port)
+    try:
+        rs_thread = ServerThread("MCP", host, mcp_port)
+    except Exception:
+        as_thread.stop()
+        raise
+    urls = LabUrls(as_port=as_thread.port, rs_port=rs_thread.port, host=host)
+    clock = LabClock()
+    provider = LabProvider(
+        issuer=urls.issuer, clock=clock, settings=ProviderSettings(access_token_ttl=access_token_ttl)
+    )
+    introspection_clients: list[ResourceServerCredentials] = []
+    lab = Lab(
+        urls=urls,
+        clock=clock,
+        provider=provider,
+        notebook=NoteBook(),
+        resource_servers={},
+        _as_thread=as_thread,
+        _introspection_clients=introspection_clients,
+        _log=log,
+    )
+    try:
+        as_thread.launch(build_auth_app(provider, introspection_clients))
+        lab.resource_servers["notes"] = _start_resource_server(lab, "notes", thread=rs_thread, wait=False)
+        as_thread.wait_ready()
+        rs_thread.wait_ready()
+    except BaseException:
+        lab.stop()
+        rs_thread.stop()
+        raise
+    return lab
+
+
+def _start_resource_server(
+    lab: Lab,
+    name: str,
+    *,
+    thread: ServerThread | None = None,
+    wait: bool = True,
+    check_audience: bool = True,
+    cache_seconds: float = 0.0,
+) -> ResourceServer:
+    thread = thread or ServerThread(f"{name} MCP", lab.urls.host)
+    url = f"http://{lab.urls.host}:{thread.port}/mcp"
+    credentials = ResourceServerCredentials.generate(f"rs-{name}")
+    lab._introspection_clients.append(credentials)
+    lab.provider.resources.add(url)
+    verifier = IntrospectionTokenVerifier(
+        introspection_url=lab.urls.endpoint(INTROSPECTION_PATH),
+        credentials=credentials,
+        resource=url,
+        clock=lab.clock,
+        check_audience=check_audience,
+        cache_seconds=cache_seconds,
+    )
+    thread.launch(build_protected_app(lab.urls, verifier, lab.notebook), on_shutdown=verifier.aclose)
+    if wait:
+        thread.wait_ready()
+    return ResourceServer(name=name, url=url, verifier=verifier, thread=thread)

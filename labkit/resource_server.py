@@ -1,0 +1,202 @@
+"""The MCP server as a protected resource: notes tools, bearer auth, and a per-tool scope gate.
+
+``MCPServer`` with ``auth=AuthSettings(...)`` and a ``token_verifier`` answers 401 with
+``WWW-Authenticate`` and serves protected-resource metadata (RFC 9728). One scope for the
+whole endpoint is all it does; the write tool needs more, so ``ScopeGate`` answers 403
+``insufficient_scope`` for it, which is what makes the SDK client step up (SEP-2350).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.routes import build_resource_metadata_url
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver import MCPServer
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from labkit.urls import LabUrls, http_url
+from labkit.users import READ_SCOPE, WRITE_SCOPE
+from labkit.verifier import IntrospectionTokenVerifier
+
+TOOL_SCOPES = {"add_note": WRITE_SCOPE}  # tools that need more than the endpoint's scope
+
+
+class NoteBook:
+    """The data the tools guard: a list of notes shared by everyone in this lab."""
+
+    def __init__(self) -> None:
+        self._notes: list[dict[str, str]] = [{"author": "lab", "text": "Welcome to the MCP OAuth lab."}]
+        self._lock = threading.Lock()
+
+    def all(self) -> list[dict[str, str]]:
+        with self._lock:
+            return list(self._notes)
+
+    def add(self, author: str, text: str) -> int:
+        with self._lock:
+            self._notes.append({"author": author, "text": text})
+            return len(self._notes)
+
+    def reset(self) -> None:
+        with self._lock:
+            del self._notes[1:]
+
+
+def add_note_tools(server: MCPServer, notebook: NoteBook) -> None:
+    """The tools: ``whoami`` shows the token as the server sees it; read and write notes."""
+
+    @server.tool()
+    def whoami() -> dict[str, Any]:
+        """Who is calling: the subject, client and scopes of the access token, as verified."""
+        token = get_access_token()
+        if token is None:
+            return {"authenticated": False}
+        expires = datetime.fromtimestamp(token.expires_at, UTC).isoformat() if token.expires_at else None
+        return {
+            "authenticated": True,
+            "subject": token.subject,
+            "client_id": token.client_id,
+            "scopes": token.scopes,
+            "audience": token.resource,
+            "expires_at": expires,
+        }
+
+    @server.tool()
+    def list_notes() -> list[dict[str, str]]:
+        """All notes (needs notes:read, like every call to this server)."""
+        return notebook.all()
+
+    @server.tool()
+    def add_note(text: str) -> str:
+        """Add a note (needs notes:write)."""
+        token = get_access_token()
+        author = (token.subject or token.client_id) if token else "anonymous"
+        count = notebook.add(author, text)
+        return f"note {count} added by {author}"
+
+
+class ScopeGate:
+    """ASGI middleware: a ``tools/call`` for a tool in ``tool_scopes`` needs that scope, or 403.
+
+    It runs after the SDK's authentication middleware, so ``scope["user"]`` holds the
+    verified token. The 403 carries ``WWW-Authenticate: Bearer error="insufficient_scope",
+    scope="..."`` (RFC 6750 §3.1), the signal the SDK client steps up on.
+    """
+
+    def __init__(self, app: ASGIApp, tool_scopes: dict[str, str], resource_metadata_url: str) -> None:
+        self.app = app
+        self.tool_scopes = tool_scopes
+        self.resource_metadata_url = resource_metadata_url
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        body, messages = await _read_body(receive)
+        needed = self._needed_scope(body)
+        user = scope.get("user")
+        if needed and isinstance(user, AuthenticatedUser) and needed not in user.scopes:
+            await _send_insufficient_scope(send, needed, self.resource_metadata_url)
+            return
+        await self.app(scope, _replay(messages, receive), send)
+
+    def _needed_scope(self, body: bytes) -> str | None:
+        try:
+            message = json.loads(body)
+        except ValueError:
+            return None  # not JSON: the transport will answer with its own error
+        batch = message if isinstance(message, list) else [message]
+        for item in batch:
+            if isinstance(item, dict) and item.get("method") == "tools/call":
+                params = item.get("params")
+                name = params.get("name") if isinstance(params, dict) else None
+                if isinstance(name, str) and name in self.tool_scopes:
+                    return self.tool_scopes[name]
+        return None
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
+    messages: list[Message] = []
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks), messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
+
+
+async def _send_insufficient_scope(send: Send, needed: str, resource_metadata_url: str) -> None:
+    description = f"this tool needs the scope {needed}"
+    challenge = (
+        f'Bearer error="insufficient_scope", scope="{needed}", '
+        f'error_description="{description}", resource_metadata="{resource_metadata_url}"'
+    )
+    body = json.dumps({"error": "insufficient_scope", "error_description": description}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"www-authenticate", challenge.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def build_protected_app(urls: LabUrls, verifier: IntrospectionTokenVerifier, notebook: NoteBook) -> Starlette:
+    """The notes server behind bearer auth: the ASGI app uvicorn runs."""
+    server = MCPServer(
+        "lab-notes",
+        token_verifier=verifier,
+        auth=AuthSettings(
+            issuer_url=urls.issuer,  # type: ignore[arg-type]  (pydantic parses the string)
+            resource_server_url=verifier.resource,  # type: ignore[arg-type]
+            required_scopes=[READ_SCOPE],
+            # Our verifier checks the audience itself (verifier.py), so a notebook can switch
+            # that check off and watch what breaks; the SDK's own check would hide it.
+            validate_token_resource=False,
+        ),
+        log_level="WARNING",
+    )
+    add_note_tools(server, notebook)
+    app = server.streamable_http_app(host=urls.host)
+    # Appended last, it runs inside the SDK's AuthenticationMiddleware and sees the user.
+    app.user_middleware.append(
+        Middleware(ScopeGate, tool_scopes=TOOL_SCOPES, resource_metadata_url=_metadata_url(verifier.resource))
+    )
+    return app
+
+
+def build_open_app(urls: LabUrls, notebook: NoteBook) -> Starlette:
+    """The same tools with no auth at all: the baseline for notebook 01 and the benchmark."""
+    server = MCPServer("lab-notes-open", log_level="WARNING")
+    add_note_tools(server, notebook)
+    return server.streamable_http_app(host=urls.host)
+
+
+def _metadata_url(resource: str) -> str:
+    return str(build_resource_metadata_url(http_url(resource)))
