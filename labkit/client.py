@@ -99,6 +99,9 @@ async def connect(
 ) -> AsyncIterator[Client]:
     """An MCP ``Client`` session over streamable HTTP, authenticated by ``auth`` and traced by ``trace``."""
     hooks: dict[str, list[Callable[[Any], Awaitable[None]]]] = trace.hooks if trace else {}
-    async with httpx2.AsyncClient(auth=auth, event_hooks=hooks, timeout=httpx2.Timeout(30.0, read=300.0)) as http:
-        async with Client(streamable_http_client(mcp_url, http_client=http)) as client:
-            yield client
+    timeout = httpx2.Timeout(30.0, read=300.0)
+    async with (
+        httpx2.AsyncClient(auth=auth, event_hooks=hooks, timeout=timeout) as http,
+        Client(streamable_http_client(mcp_url, http_client=http)) as client,
+    ):
+        yield client

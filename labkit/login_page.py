@@ -51,7 +51,8 @@ def render_login(login: PendingLogin, *, error: str | None = None, username: str
 <style>{_STYLE}</style></head><body>
 <h1>Sign in to the lab's authorization server</h1>
 <div class="box">
-<p><strong>{e(client_name)}</strong> asks for <code>{e(scopes)}</code> on <code>{e(login.params.resource or "")}</code>.</p>
+<p><strong>{e(client_name)}</strong> asks for <code>{e(scopes)}</code>
+on <code>{e(login.params.resource or "")}</code>.</p>
 {error_html}
 <form method="post" action="{LOGIN_PATH}">
 <input type="hidden" name="request" value="{e(login.id)}">
