@@ -63,7 +63,7 @@ class AutoLogin:
             if first.status_code != 302 or login_page is None:
                 raise LoginError(f"/authorize answered {first.status_code}: {_error_text(first)}")
             if login_page.startswith(self.redirect_uri):  # refused before any login page
-                self._result = self._read_redirect(login_page)
+                self._result = parse_redirect(login_page, self.redirect_uri)
                 return
             second = await http.post(login_page, data={"username": self.username, "password": self.password})
             final = self._location(second)
@@ -71,7 +71,7 @@ class AutoLogin:
                 message = login_error(second.text) or f"the login page answered {second.status_code}"
                 raise LoginError(f"signing in as {self.username!r} failed: {message}")
             self.logins += 1
-            self._result = self._read_redirect(final)
+            self._result = parse_redirect(final, self.redirect_uri)
 
     async def callback_handler(self) -> AuthorizationCodeResult:
         if self._result is None:
@@ -83,14 +83,17 @@ class AutoLogin:
         self.steps.append(LoginStep(response.request.method, str(response.request.url), response.status_code, location))
         return location
 
-    def _read_redirect(self, location: str) -> AuthorizationCodeResult:
-        if not location.startswith(self.redirect_uri):
-            raise LoginError(f"redirected to {location}, not to our redirect URI {self.redirect_uri}")
-        query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-        if "error" in query:
-            detail = query.get("error_description", "")
-            raise LoginError(f"authorization failed: {query['error']} ({detail})", error=query["error"])
-        return AuthorizationCodeResult(code=query.get("code", ""), state=query.get("state"), iss=query.get("iss"))
+
+
+def parse_redirect(location: str, redirect_uri: str) -> AuthorizationCodeResult:
+    """Read ``code``, ``state`` and ``iss`` (or ``error``) from the redirect to the client."""
+    if not location.startswith(redirect_uri):
+        raise LoginError(f"redirected to {location}, not to our redirect URI {redirect_uri}")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+    if "error" in query:
+        detail = query.get("error_description", "")
+        raise LoginError(f"authorization failed: {query['error']} ({detail})", error=query["error"])
+    return AuthorizationCodeResult(code=query.get("code", ""), state=query.get("state"), iss=query.get("iss"))
 
 
 def _error_text(response: httpx2.Response) -> str:
