@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2
 from mcp.shared.auth import AuthorizationCodeResult
 
+from labkit.http import async_client
 from labkit.login_page import login_error
 
 # Never visited: the code is read from the Location header. A loopback URI still, so the
@@ -57,7 +58,7 @@ class AutoLogin:
     async def redirect_handler(self, authorization_url: str) -> None:
         self._result = None
         self.steps = []
-        async with httpx2.AsyncClient(follow_redirects=False, timeout=10.0, event_hooks=self.event_hooks or {}) as http:
+        async with async_client(follow_redirects=False, timeout=10.0, event_hooks=self.event_hooks or {}) as http:
             first = await http.get(authorization_url)
             login_page = self._location(first)
             if first.status_code != 302 or login_page is None:
@@ -82,7 +83,6 @@ class AutoLogin:
         location = response.headers.get("location")
         self.steps.append(LoginStep(response.request.method, str(response.request.url), response.status_code, location))
         return location
-
 
 
 def parse_redirect(location: str, redirect_uri: str) -> AuthorizationCodeResult:

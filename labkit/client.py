@@ -15,6 +15,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata, OAuthToken
 
 from labkit.clock import LabClock
+from labkit.http import async_client
 from labkit.storage import InMemoryTokenStorage
 from labkit.trace import Trace
 
@@ -101,7 +102,7 @@ async def connect(
     hooks: dict[str, list[Callable[[Any], Awaitable[None]]]] = trace.hooks if trace else {}
     timeout = httpx2.Timeout(30.0, read=300.0)
     async with (
-        httpx2.AsyncClient(auth=auth, event_hooks=hooks, timeout=timeout) as http,
+        async_client(auth=auth, event_hooks=hooks, timeout=timeout) as http,
         Client(streamable_http_client(mcp_url, http_client=http)) as client,
     ):
         yield client

@@ -6,10 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx2
-
 from labkit.autologin import AutoLogin
 from labkit.client import connect, oauth_client
+from labkit.http import async_client
 from labkit.lab import Lab
 from labkit.storage import InMemoryTokenStorage
 from labkit.trace import Exchange, Trace
@@ -146,17 +145,10 @@ async def run_demo(lab: Lab, *, username: str = "bob", password: str = "bob-writ
 
     assert storage.tokens is not None and storage.client_info is not None
     token = storage.tokens.access_token
-    async with httpx2.AsyncClient(event_hooks=trace.hooks) as http:
+    async with async_client(event_hooks=trace.hooks) as http:
         await http.post(
             lab.urls.endpoint("/revoke"),
-            # mcp 2.3.0's revocation handler requires a client_secret field even from a public
-            # client (its model gives the field no default): an empty one passes.
-            data={
-                "token": token,
-                "token_type_hint": "access_token",
-                "client_id": storage.client_info.client_id,
-                "client_secret": "",
-            },
+            data={"token": token, "token_type_hint": "access_token", "client_id": storage.client_info.client_id},
         )
         await http.post(lab.mcp_url, json=PING, headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"})
     return DemoReport(steps=match_steps(trace), results=results, trace=trace)

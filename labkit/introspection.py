@@ -49,6 +49,10 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
     return unquote(client_id), unquote(secret)
 
 
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
 def _error(status: int, error: str, description: str) -> JSONResponse:
     headers = dict(NO_STORE)
     if status == 401:
@@ -61,8 +65,11 @@ def introspection_routes(provider: LabProvider, allowed: list[ResourceServerCred
 
     async def introspect(request: Request) -> Response:
         creds = _basic_credentials(request.headers.get("Authorization", ""))
-        known = next((c for c in allowed if creds and hmac.compare_digest(c.client_id, creds[0])), None)
-        if creds is None or known is None or not hmac.compare_digest(known.client_secret.encode(), creds[1].encode()):
+        # compare_digest on str refuses non-ASCII text: compare bytes.
+        known = next(
+            (c for c in allowed if creds and hmac.compare_digest(c.client_id.encode(), creds[0].encode())), None
+        )
+        if creds is None or known is None or not _same(known.client_secret, creds[1]):
             return _error(401, "invalid_client", "introspection requires a resource server's credentials (HTTP Basic)")
         try:
             form = await request.form()

@@ -20,7 +20,6 @@ from mcp.server.auth.provider import (
     AccessToken,
     AuthorizationCode,
     AuthorizationParams,
-    AuthorizeError,
     RefreshToken,
     RegistrationError,
     TokenError,
@@ -33,6 +32,8 @@ from labkit.users import ALL_SCOPES, DemoUser
 
 CODE_TTL = 300  # RFC 6749 §4.1.2: codes are short-lived; ten minutes at most, we take five.
 LOGIN_TTL = 600  # how long a pending sign-in waits for the user
+MAX_CLIENT_NAME = 200  # it is shown on every login page for this client
+MAX_REDIRECT_URI = 2000
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 
 
@@ -122,6 +123,8 @@ class LabProvider:
         return self.clients.get(client_id)
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
+        if client_info.client_name and len(client_info.client_name) > MAX_CLIENT_NAME:
+            raise RegistrationError("invalid_client_metadata", f"client_name is over {MAX_CLIENT_NAME} characters")
         for uri in client_info.redirect_uris or []:
             check_redirect_uri(str(uri))
         # RFC 7591 §3.2.1 lets the server replace requested metadata. We register every
@@ -140,10 +143,11 @@ class LabProvider:
         The SDK has already checked the client, the exact redirect URI, the scopes against
         the registration and that a PKCE challenge (S256) is present.
         """
+        # Errors go back to the client's redirect URI (RFC 6749 §4.1.2.1), naming us (RFC 9207).
         if params.resource is None:
-            raise AuthorizeError("invalid_request", "the resource parameter is required (RFC 8707)")
+            return self._error_redirect(params, "invalid_request", "the resource parameter is required (RFC 8707)")
         if params.resource not in self.resources:
-            raise AuthorizeError("invalid_target", f"this server issues no tokens for {params.resource}")
+            return self._error_redirect(params, "invalid_target", f"this server issues no tokens for {params.resource}")
         login_id = secrets.token_urlsafe(24)
         with self._lock:
             self._drop_expired_logins()
@@ -213,6 +217,11 @@ class LabProvider:
         if login is None:
             return None
         return self._redirect(login, error="access_denied", error_description="the user denied the request")
+
+    def _error_redirect(self, params: AuthorizationParams, error: str, description: str) -> str:
+        return construct_redirect_uri(
+            str(params.redirect_uri), error=error, error_description=description, state=params.state, iss=self.issuer
+        )
 
     def _redirect(self, login: PendingLogin, **params: str) -> str:
         # RFC 9207: name the issuer in the response so a client can detect mix-up attacks.
@@ -371,6 +380,8 @@ class LabProvider:
 
 def check_redirect_uri(uri: str) -> None:
     """OAuth 2.1 §2.3.1 / RFC 8252: https, or http on a loopback address; never a fragment."""
+    if len(uri) > MAX_REDIRECT_URI:
+        raise RegistrationError("invalid_redirect_uri", f"a redirect URI is over {MAX_REDIRECT_URI} characters")
     parts = urlsplit(uri)
     if parts.fragment:
         raise RegistrationError("invalid_redirect_uri", f"{uri}: a redirect URI must not have a fragment")

@@ -18,6 +18,7 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.routes import build_resource_metadata_url
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
+from pydantic_core import from_json
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -110,7 +111,9 @@ class ScopeGate:
 
     def _needed_scope(self, body: bytes) -> str | None:
         try:
-            message = json.loads(body)
+            # The parser the SDK's transport uses, so the gate and the transport read a body alike
+            # (and a deeply nested body is a ValueError here, not a RecursionError).
+            message = from_json(body)
         except ValueError:
             return None  # not JSON: the transport will answer with its own error
         batch = message if isinstance(message, list) else [message]

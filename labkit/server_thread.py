@@ -75,10 +75,14 @@ class ServerThread:
                 raise ServerStartError(f"the {self.name} server was not ready after {timeout} s")
             time.sleep(0.002)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Ask uvicorn to exit, wait for the thread, free the port."""
+    def request_stop(self) -> None:
+        """Ask uvicorn to exit (returns at once; ``stop`` waits)."""
         if self._server is not None:
             self._server.should_exit = True
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask uvicorn to exit, wait for the thread, free the port."""
+        self.request_stop()
         if self._thread.is_alive():
             self._thread.join(timeout)
         self._sock.close()

@@ -19,6 +19,7 @@ import httpx2
 from mcp.server.auth.provider import AccessToken
 
 from labkit.clock import LabClock
+from labkit.http import async_client
 from labkit.introspection import ResourceServerCredentials
 
 
@@ -50,7 +51,7 @@ class IntrospectionTokenVerifier:
         # Created on first use, on the server's own event loop, then reused: opening a
         # client per request costs an SSL context (about 16 ms) every time.
         if self._http is None:
-            self._http = httpx2.AsyncClient(
+            self._http = async_client(
                 auth=httpx2.BasicAuth(self.credentials.client_id, self.credentials.client_secret),
                 timeout=httpx2.Timeout(5.0),
             )

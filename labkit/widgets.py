@@ -31,6 +31,7 @@ from IPython.display import display
 from mcp.shared.auth import AuthorizationCodeResult
 
 from labkit.autologin import AUTO_REDIRECT_URI, AutoLogin, LoginError, LoginStep, parse_redirect
+from labkit.http import async_client
 from labkit.login_page import login_error
 
 LOGIN_TIMEOUT = 300.0
@@ -94,7 +95,9 @@ class LoginForm:
 
     def new_inputs(self, username: str = "") -> None:
         """Fresh text boxes (new widget models) for the next attempt; see the module docstring."""
-        self.username = w.Text(value=username, placeholder="alice or bob", description="Username", continuous_update=False)
+        self.username = w.Text(
+            value=username, placeholder="alice or bob", description="Username", continuous_update=False
+        )
         self.password = w.Password(placeholder="password", description="Password", continuous_update=False)
         for box in (self.username, self.password):
             box.observe(acknowledge_update, names="value")
@@ -129,7 +132,7 @@ class WidgetLogin:
         """Ask /authorize where the user should go (our login page) and show the form for it."""
         self.steps = []
         self._early = None
-        async with httpx2.AsyncClient(follow_redirects=False, timeout=10.0) as http:
+        async with async_client(follow_redirects=False, timeout=10.0) as http:
             first = await http.get(authorization_url)
         location = first.headers.get("location")
         self.steps.append(LoginStep("GET", authorization_url, first.status_code, location))
@@ -181,13 +184,15 @@ class WidgetLogin:
             raise LoginError("no login form is waiting: redirect_handler did not run")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
-        async with httpx2.AsyncClient(follow_redirects=False, timeout=10.0) as http:
+        async with async_client(follow_redirects=False, timeout=10.0) as http:
             while True:
                 try:
                     action = await asyncio.wait_for(queue.get(), timeout=max(0.0, deadline - loop.time()))
                 except TimeoutError:
                     form.enable(False)
-                    form.say(f"Nobody signed in within {self.timeout:.0f} s. Run the cell again to retry.", kind="error")
+                    form.say(
+                        f"Nobody signed in within {self.timeout:.0f} s. Run the cell again to retry.", kind="error"
+                    )
                     raise LoginError(f"nobody signed in within {self.timeout:.0f} s") from None
                 form.enable(False)
                 result = await self._submit(http, form, login_page, action)
