@@ -175,6 +175,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"runs per metric (at least {MIN_RUNS})")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="introspect on every request (verifier cache off): the cost the cache saves",
+    )
     args = parser.parse_args(argv)
     if args.runs < MIN_RUNS:
         parser.error(f"--runs must be at least {MIN_RUNS}")
@@ -182,6 +187,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Anything a library might print goes to stderr, so that --json leaves exactly one object on stdout.
     with contextlib.redirect_stdout(sys.stderr):
         ready, lab = measure_ready(args.runs)
+        if args.no_cache:
+            # Lab.reset() restores the verifier's default cache, so keep it off after every reset.
+            original_reset = lab.reset
+
+            def reset_without_cache() -> None:
+                original_reset()
+                lab.verifier.cache_seconds = 0
+
+            lab.reset = reset_without_cache  # type: ignore[method-assign]
+            lab.reset()
         try:
             flows = measure_flows(lab, args.runs)
             protected, unprotected, ratios = measure_calls(lab, args.runs)
@@ -196,6 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "python": platform.python_version(),
         "mcp": importlib.metadata.version("mcp"),
         "cores": os.cpu_count(),
+        "verifier_cache_seconds": lab.verifier.cache_seconds,
     }
     print(json.dumps(report) if args.json else human_table(report, protected, unprotected))
     return 0

@@ -16,7 +16,7 @@ from labkit.resource_server import NoteBook, build_open_app, build_protected_app
 from labkit.server_thread import ServerThread
 from labkit.urls import LOOPBACK, LabUrls
 from labkit.users import DEMO_USERS, DemoUser
-from labkit.verifier import IntrospectionTokenVerifier
+from labkit.verifier import DEFAULT_CACHE_SECONDS, IntrospectionTokenVerifier
 
 
 @dataclass
@@ -63,7 +63,9 @@ class Lab:
     def running(self) -> bool:
         return self._as_thread.running and all(rs.thread.running for rs in self.resource_servers.values())
 
-    def add_resource_server(self, name: str, *, check_audience: bool = True, cache_seconds: float = 0.0) -> str:
+    def add_resource_server(
+        self, name: str, *, check_audience: bool = True, cache_seconds: float = DEFAULT_CACHE_SECONDS
+    ) -> str:
         """Start another protected MCP server (same tools, its own resource URL); returns its URL.
 
         Used to show audience checks: a token minted for one server must fail at another.
@@ -94,6 +96,10 @@ class Lab:
         self.provider.reset()
         self.notebook.reset()
         self.clock.reset()
+        for rs in self.resource_servers.values():  # a notebook may have changed these
+            rs.verifier.cache_seconds = DEFAULT_CACHE_SECONDS
+            if rs.verifier.forget not in self.provider.revocation_listeners:
+                self.provider.revocation_listeners.append(rs.verifier.forget)
 
     def stop(self) -> None:
         """Stop every server of the lab and free its ports."""
@@ -209,7 +215,7 @@ def _start_resource_server(
     thread: ServerThread | None = None,
     wait: bool = True,
     check_audience: bool = True,
-    cache_seconds: float = 0.0,
+    cache_seconds: float = DEFAULT_CACHE_SECONDS,
 ) -> ResourceServer:
     thread = thread or ServerThread(f"{name} MCP", lab.urls.host)
     url = f"http://{lab.urls.host}:{thread.port}/mcp"
@@ -224,6 +230,7 @@ def _start_resource_server(
         check_audience=check_audience,
         cache_seconds=cache_seconds,
     )
+    lab.provider.revocation_listeners.append(verifier.forget)
     thread.launch(build_protected_app(lab.urls, verifier, lab.notebook), on_shutdown=verifier.aclose)
     if wait:
         thread.wait_ready()

@@ -11,8 +11,10 @@ one method of this class. What they leave to us, and what this file does:
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -35,6 +37,11 @@ LOGIN_TTL = 600  # how long a pending sign-in waits for the user
 MAX_CLIENT_NAME = 200  # it is shown on every login page for this client
 MAX_REDIRECT_URI = 2000
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+
+
+def token_digest(token: str) -> str:
+    """SHA-256 of a token, hex: how a token is named where the token itself must not be kept."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_secret(prefix: str, nbytes: int = 32) -> str:
@@ -115,6 +122,10 @@ class LabProvider:
     grants: dict[str, Grant] = field(default_factory=dict)
     access_tokens: dict[str, AccessRecord] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshRecord] = field(default_factory=dict)
+    # Called with the SHA-256 digests of access tokens that were just revoked (None: all).
+    # Resource servers that cache introspection answers listen here; in production this is
+    # an event push such as the OpenID Shared Signals Framework (CAEP "session revoked").
+    revocation_listeners: list[Callable[[list[str] | None], None]] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     # -- clients (RFC 7591) ------------------------------------------------------------
@@ -345,8 +356,16 @@ class LabProvider:
 
     def _revoke_grant(self, grant_id: str) -> None:
         grant = self.grants.get(grant_id)
-        if grant is not None:
-            grant.revoked = True
+        if grant is None or grant.revoked:
+            return
+        grant.revoked = True
+        dead = [token_digest(t) for t, r in self.access_tokens.items() if r.grant_id == grant_id]
+        self._announce(dead)
+
+    def _announce(self, digests: list[str] | None) -> None:
+        """Tell the resource servers which access tokens died (None: all of them)."""
+        for listener in list(self.revocation_listeners):
+            listener(digests)
 
     # -- introspection (RFC 7662), used by introspection.py -----------------------------
 
@@ -376,6 +395,7 @@ class LabProvider:
         with self._lock:
             for table in (self.clients, self.pending, self.codes, self.grants, self.access_tokens, self.refresh_tokens):
                 table.clear()
+            self._announce(None)
 
 
 def check_redirect_uri(uri: str) -> None:

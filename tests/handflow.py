@@ -225,9 +225,5 @@ def mcp_post(
 
 
 def revoke(lab: Lab, c: httpx2.Client, client_id: str, token: str) -> httpx2.Response:
-    """POST /revoke as a public client.
-
-    It sends an empty ``client_secret``: mcp 2.3.0's revocation handler requires the key to be
-    present even for public clients (see the xfail in test_rules_tokens.py).
-    """
-    return c.post(lab.urls.endpoint("/revoke"), data={"token": token, "client_id": client_id, "client_secret": ""})
+    """POST /revoke as a public client: ``token`` and ``client_id`` only (RFC 7009 §2.1)."""
+    return c.post(lab.urls.endpoint("/revoke"), data={"token": token, "client_id": client_id})
