@@ -91,7 +91,24 @@ def oauth_client(
     if clock is not None:
         values = {f.name: getattr(provider.context, f.name) for f in fields(OAuthContext)}
         provider.context = _LabClockContext(**values, clock=clock)
+    if isinstance(storage, InMemoryTokenStorage):
+        restore_session(provider, storage, clock)
     return provider
+
+
+def restore_session(provider: OAuthClientProvider, storage: InMemoryTokenStorage, clock: LabClock | None) -> None:
+    """Give the SDK's client the two facts mcp 2.3.0 does not keep across restarts (#3250).
+
+    Without the expiry, a reloaded token counts as valid forever: the client sends it,
+    gets 401 and starts a new login instead of refreshing. Without the metadata, its
+    refresh goes to ``<MCP server origin>/token``, which is the wrong server here.
+    """
+    if storage.clock is None:
+        storage.clock = clock  # expiries are stored in the same time the client judges them by
+    if storage.tokens_expire_at is not None:
+        provider.context.token_expiry_time = storage.tokens_expire_at
+    if storage.oauth_metadata is not None:
+        provider.context.oauth_metadata = storage.oauth_metadata
 
 
 @asynccontextmanager
@@ -105,4 +122,7 @@ async def connect(
         async_client(auth=auth, event_hooks=hooks, timeout=timeout) as http,
         Client(streamable_http_client(mcp_url, http_client=http)) as client,
     ):
+        # The flow (if any) is done: keep where the token endpoint is, for the next process.
+        if isinstance(auth, OAuthClientProvider) and isinstance(auth.context.storage, InMemoryTokenStorage):
+            auth.context.storage.set_oauth_metadata(auth.context.oauth_metadata)
         yield client

@@ -55,10 +55,12 @@ class DemoReport:
     steps: list[Step]
     results: dict[str, Any] = field(default_factory=dict)
     trace: Trace = field(default_factory=Trace)
+    checks: dict[str, bool] = field(default_factory=dict)  # facts about the whole flow
+    resumed: bool = False  # the tokens came from a storage file: no login expected
 
     @property
     def ok(self) -> bool:
-        return all(step.ok for step in self.steps)
+        return all(step.ok for step in self.steps) and all(self.checks.values())
 
 
 def _is(method: str, path: str, **form: str) -> Callable[[Exchange], bool]:
@@ -113,6 +115,14 @@ EXPECTED = [
 ]
 
 
+RESUMED = [
+    Expectation(
+        "Tool call with the stored token", "no login: the token from the file is accepted", _mcp("tools/call"), 200
+    ),
+    *EXPECTED[8:10],
+]
+
+
 def match_steps(trace: Trace, expected: list[Expectation] = EXPECTED) -> list[Step]:
     """Walk the trace in order and pick, for each expectation, the next exchange that matches it."""
     steps: list[Step] = []
@@ -127,10 +137,23 @@ def match_steps(trace: Trace, expected: list[Expectation] = EXPECTED) -> list[St
     return steps
 
 
-async def run_demo(lab: Lab, *, username: str = "bob", password: str = "bob-writes") -> DemoReport:
-    """Run the flow against ``lab`` with the SDK's client; every request lands in the report's trace."""
+async def run_demo(
+    lab: Lab,
+    *,
+    storage: InMemoryTokenStorage | None = None,
+    revoke: bool = True,
+    username: str = "bob",
+    password: str = "bob-writes",
+) -> DemoReport:
+    """Run the flow against ``lab`` with the SDK's client; every request lands in the report's trace.
+
+    With a ``storage`` that already holds tokens the client resumes without a login.
+    ``revoke=False`` leaves the tokens alive (for the next run that reuses the storage).
+    """
     trace = Trace()
-    storage = InMemoryTokenStorage()
+    lab.verifier.trace = trace  # the resource server's introspection calls, too
+    resumed = storage is not None and storage.tokens is not None
+    storage = storage if storage is not None else InMemoryTokenStorage()
     login = AutoLogin(username, password, event_hooks=trace.hooks)
     oauth = oauth_client(lab.mcp_url, login, storage=storage, clock=lab.clock, client_name="labkit demo")
     results: dict[str, Any] = {}
@@ -143,12 +166,18 @@ async def run_demo(lab: Lab, *, username: str = "bob", password: str = "bob-writ
         results["notes"] = (await client.call_tool("list_notes", {})).structured_content
         results["refreshed"] = bool(storage.tokens and storage.tokens.access_token != first_token)
 
+    lab.verifier.trace = None
     assert storage.tokens is not None and storage.client_info is not None
-    token = storage.tokens.access_token
-    async with async_client(event_hooks=trace.hooks) as http:
-        await http.post(
-            lab.urls.endpoint("/revoke"),
-            data={"token": token, "token_type_hint": "access_token", "client_id": storage.client_info.client_id},
-        )
-        await http.post(lab.mcp_url, json=PING, headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"})
-    return DemoReport(steps=match_steps(trace), results=results, trace=trace)
+    if revoke:
+        token = storage.tokens.access_token
+        async with async_client(event_hooks=trace.hooks) as http:
+            await http.post(
+                lab.urls.endpoint("/revoke"),
+                data={"token": token, "token_type_hint": "access_token", "client_id": storage.client_info.client_id},
+            )
+            await http.post(lab.mcp_url, json=PING, headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"})
+    expected = RESUMED if resumed else (EXPECTED if revoke else EXPECTED[:10])
+    checks = {"the client renewed its token by itself": bool(results.get("refreshed"))}
+    if resumed:
+        checks["no login: the trace has no /authorize request"] = all(e.path != "/authorize" for e in trace.exchanges)
+    return DemoReport(steps=match_steps(trace, expected), results=results, trace=trace, checks=checks, resumed=resumed)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import atexit
 import html
+import json
+import os
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from labkit.auth_server import build_auth_app
 from labkit.clock import LabClock
@@ -14,6 +18,7 @@ from labkit.logs import LabLogBuffer, capture_logs
 from labkit.provider import LabProvider, ProviderSettings
 from labkit.resource_server import NoteBook, build_open_app, build_protected_app
 from labkit.server_thread import ServerThread
+from labkit.storage import write_private_json
 from labkit.urls import LOOPBACK, LabUrls
 from labkit.users import DEMO_USERS, DemoUser
 from labkit.verifier import DEFAULT_CACHE_SECONDS, IntrospectionTokenVerifier
@@ -137,24 +142,82 @@ _current_lock = threading.Lock()
 _current_args: tuple[object, ...] | None = None
 
 
-def start(*, as_port: int = 0, mcp_port: int = 0, access_token_ttl: int = 300, host: str = LOOPBACK) -> Lab:
+def start(
+    *,
+    as_port: int = 0,
+    mcp_port: int = 0,
+    access_token_ttl: int = 300,
+    host: str = LOOPBACK,
+    state_file: str | os.PathLike[str] | None = None,
+) -> Lab:
     """Start the lab, or return the one already running with the same settings.
 
     Ports 0 pick free ports. Running this cell twice gives one lab, not two; a call with
     other settings stops the old lab first.
+
+    ``state_file`` keeps the authorization server's clients, grants and tokens (and its
+    ports, so its issuer URL stays the same) in a file, standing in for a server that
+    outlives this process: a client's stored tokens then still work after a restart.
     """
     global _current, _current_args
-    args = (as_port, mcp_port, access_token_ttl, host)
+    args = (as_port, mcp_port, access_token_ttl, host, str(state_file) if state_file else None)
     with _current_lock:
         current = _current
     if current is not None:
         if current.running and args == _current_args:
             return current
         current.stop()
+    saved = _read_state(Path(state_file)) if state_file else None
+    if saved is not None:
+        as_port = as_port or int(saved["as_port"])
+        mcp_port = mcp_port or int(saved["mcp_port"])
     lab = _start(as_port=as_port, mcp_port=mcp_port, access_token_ttl=access_token_ttl, host=host)
+    if state_file:
+        _keep_state(lab, Path(state_file), saved)
     with _current_lock:
         _current, _current_args = lab, args
     return lab
+
+
+STATE_FORMAT = "labkit-lab-state/1"
+
+
+class LabStateError(RuntimeError):
+    """A lab state file that cannot be used; the message names the file."""
+
+
+def _read_state(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise LabStateError(f"cannot read the lab state file {path}: {exc}; delete it to start afresh") from None
+    if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
+        raise LabStateError(f"{path} is not a labkit lab state file (expected format {STATE_FORMAT!r})")
+    return data
+
+
+def _keep_state(lab: Lab, path: Path, saved: dict[str, Any] | None) -> None:
+    if saved is not None:
+        try:
+            lab.provider.import_state(saved["provider"])
+        except (KeyError, TypeError, ValueError) as exc:
+            lab.stop()
+            raise LabStateError(f"the lab state file {path} is damaged ({exc!r}); delete it to start afresh") from None
+
+    def save() -> None:
+        state = {
+            "format": STATE_FORMAT,
+            "note": "Server-side state of a throwaway MCP OAuth lab: live tokens. Keep private.",
+            "as_port": lab.urls.as_port,
+            "mcp_port": lab.urls.rs_port,
+            "provider": lab.provider.export_state(),
+        }
+        write_private_json(path, state)
+
+    lab.provider.on_change = save
+    save()
 
 
 def current() -> Lab | None:

@@ -15,7 +15,8 @@ import hashlib
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from mcp.server.auth.provider import (
@@ -126,6 +127,7 @@ class LabProvider:
     # Resource servers that cache introspection answers listen here; in production this is
     # an event push such as the OpenID Shared Signals Framework (CAEP "session revoked").
     revocation_listeners: list[Callable[[list[str] | None], None]] = field(default_factory=list)
+    on_change: Callable[[], None] | None = None  # set when the lab keeps its state in a file
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     # -- clients (RFC 7591) ------------------------------------------------------------
@@ -145,6 +147,7 @@ class LabProvider:
         client_info.scope = " ".join(ALL_SCOPES)
         with self._lock:
             self.clients[client_info.client_id] = client_info
+            self._changed()
 
     # -- /authorize -------------------------------------------------------------------
 
@@ -290,6 +293,7 @@ class LabProvider:
         self.refresh_tokens[refresh] = RefreshRecord(
             token=refresh, grant_id=grant.id, scopes=grant.scopes, expires_at=now + self.settings.refresh_token_ttl
         )
+        self._changed()
         return OAuthToken(
             access_token=access,
             token_type="Bearer",
@@ -329,7 +333,7 @@ class LabProvider:
                     "invalid_grant", "refresh token was already used; every token of this grant is now revoked"
                 )
             record.rotated = True  # rotation: this refresh token is now spent
-            return self._issue(grant, scopes)
+            return self._issue(grant, scopes)  # saves the state, rotation included
 
     async def load_access_token(self, token: str) -> AccessToken | None:
         with self._lock:
@@ -361,6 +365,7 @@ class LabProvider:
         grant.revoked = True
         dead = [token_digest(t) for t, r in self.access_tokens.items() if r.grant_id == grant_id]
         self._announce(dead)
+        self._changed()
 
     def _announce(self, digests: list[str] | None) -> None:
         """Tell the resource servers which access tokens died (None: all of them)."""
@@ -390,12 +395,42 @@ class LabProvider:
                 "exp": int(record.expires_at),
             }
 
+    # -- state that outlives the process (optional) -------------------------------------
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    def export_state(self) -> dict[str, Any]:
+        """Clients, grants and tokens as JSON-ready data. Codes and pending logins live minutes
+        and are not kept."""
+        with self._lock:
+            return {
+                "clock_offset": self.clock.offset,
+                "clients": [c.model_dump(mode="json", exclude_none=True) for c in self.clients.values()],
+                "grants": [asdict(g) for g in self.grants.values()],
+                "access_tokens": [asdict(r) for r in self.access_tokens.values()],
+                "refresh_tokens": [asdict(r) for r in self.refresh_tokens.values()],
+            }
+
+    def import_state(self, state: dict[str, Any]) -> None:
+        """The inverse of ``export_state`` (a malformed state raises KeyError, TypeError or ValueError)."""
+        with self._lock:
+            clients = [OAuthClientInformationFull.model_validate(c) for c in state["clients"]]
+            self.clients = {c.client_id: c for c in clients}
+            self.grants = {g["id"]: Grant(**g) for g in state["grants"]}
+            self.access_tokens = {r["token"]: AccessRecord(**r) for r in state["access_tokens"]}
+            self.refresh_tokens = {r["token"]: RefreshRecord(**r) for r in state["refresh_tokens"]}
+            self.clock.reset()
+            self.clock.advance(float(state.get("clock_offset", 0.0)))
+
     def reset(self) -> None:
         """Forget every client, login, code and token (the lab's reset button)."""
         with self._lock:
             for table in (self.clients, self.pending, self.codes, self.grants, self.access_tokens, self.refresh_tokens):
                 table.clear()
             self._announce(None)
+            self._changed()
 
 
 def check_redirect_uri(uri: str) -> None:

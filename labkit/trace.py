@@ -16,11 +16,14 @@ SHOWN_HEADERS = ("www-authenticate", "location", "content-type", "mcp-session-id
 
 @dataclass
 class Exchange:
-    """One request and its response, as the client saw them."""
+    """One request and its response, as the sender saw them."""
 
     method: str
     url: str
     status: int | None = None
+    sender: str = "client"  # or "resource server", for its introspection calls
+    started: float = 0.0  # time.perf_counter() at request and response, to order nested calls
+    ended: float = 0.0
     request_form: dict[str, str] = field(default_factory=dict)
     request_json: Any = None
     authorization: str | None = None
@@ -61,6 +64,19 @@ class Trace:
     def clear(self) -> None:
         self.exchanges.clear()
 
+    def record(self, exchange: Exchange) -> None:
+        """Add an exchange recorded elsewhere (the resource server's introspection calls)."""
+        self.exchanges.append(exchange)
+
+    def paths(self) -> list[str]:
+        """``["POST /mcp 401", "GET /.well-known/...", ...]``: the flow in one glance, for asserts."""
+        return [f"{e.method} {e.path} {e.status}" for e in self.exchanges]
+
+    def _repr_html_(self) -> str:
+        from labkit.render import trace_html
+
+        return trace_html(self)
+
     async def _on_request(self, request: httpx2.Request) -> None:
         exchange = Exchange(method=request.method, url=str(request.url))
         exchange.authorization = request.headers.get("authorization")
@@ -71,8 +87,9 @@ class Trace:
                 exchange.request_form = dict(parse_qsl(body.decode(errors="replace")))
             elif "json" in content_type:
                 exchange.request_json = _json(body)
+        exchange.started = time.perf_counter()
         self.exchanges.append(exchange)
-        self._started[id(request)] = (exchange, time.perf_counter())
+        self._started[id(request)] = (exchange, exchange.started)
 
     async def _on_response(self, response: httpx2.Response) -> None:
         found = self._started.pop(id(response.request), None)
@@ -80,7 +97,8 @@ class Trace:
             return
         exchange, started = found
         exchange.status = response.status_code
-        exchange.elapsed_ms = (time.perf_counter() - started) * 1000
+        exchange.ended = time.perf_counter()
+        exchange.elapsed_ms = (exchange.ended - started) * 1000
         exchange.response_headers = {k: v for k, v in response.headers.items() if k.lower() in SHOWN_HEADERS}
         # Read only complete JSON bodies: an MCP response may be a never-ending event stream.
         if response.headers.get("content-type", "").startswith("application/json"):

@@ -14,6 +14,7 @@ The SDK's bearer middleware calls ``verify_token`` for every request that carrie
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 import httpx2
@@ -23,6 +24,7 @@ from labkit.clock import LabClock
 from labkit.http import async_client
 from labkit.introspection import ResourceServerCredentials
 from labkit.provider import token_digest
+from labkit.trace import Exchange, Trace
 
 DEFAULT_CACHE_SECONDS = 30.0
 
@@ -57,6 +59,7 @@ class IntrospectionTokenVerifier:
     _http: httpx2.AsyncClient | None = field(default=None, repr=False)
     _cache: dict[str, tuple[float, AccessToken]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    trace: Trace | None = None  # set it to see the introspection calls in a flow's trace
 
     def _client(self) -> httpx2.AsyncClient:
         # Created on first use, on the server's own event loop, then reused: opening a
@@ -99,6 +102,7 @@ class IntrospectionTokenVerifier:
 
     async def _introspect(self, token: str) -> tuple[AccessToken | None, float | None]:
         self.stats.introspections += 1
+        started = time.perf_counter()
         try:
             response = await self._client().post(self.introspection_url, data={"token": token})
         except httpx2.HTTPError:
@@ -106,6 +110,19 @@ class IntrospectionTokenVerifier:
         if response.status_code != 200:
             return None, None
         info = response.json()
+        if self.trace is not None:
+            self.trace.record(
+                Exchange(
+                    "POST",
+                    self.introspection_url,
+                    response.status_code,
+                    sender="resource server",
+                    started=started,
+                    ended=time.perf_counter(),
+                    request_form={"token": token},
+                    response_json=info,
+                )
+            )
         if not info.get("active"):
             self.stats.rejected_inactive += 1
             return None, None
