@@ -1,9 +1,10 @@
 """labkit: an OAuth 2.1 authorization server and a protected MCP server in your notebook kernel."""
 
+from labkit import pkce
 from labkit.autologin import AutoLogin, LoginError
 from labkit.client import connect, oauth_client
 from labkit.lab import Lab, current, start, stop
-from labkit.storage import InMemoryTokenStorage
+from labkit.storage import FileTokenStorage, InMemoryTokenStorage, TokenStorageError
 from labkit.trace import Exchange, Trace
 from labkit.users import ALL_SCOPES, DEMO_USERS, READ_SCOPE, WRITE_SCOPE
 
@@ -14,13 +15,16 @@ __all__ = [
     "WRITE_SCOPE",
     "AutoLogin",
     "Exchange",
+    "FileTokenStorage",
     "InMemoryTokenStorage",
     "Lab",
     "LoginError",
+    "TokenStorageError",
     "Trace",
     "connect",
     "current",
     "oauth_client",
+    "pkce",
     "start",
     "stop",
 ]

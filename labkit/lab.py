@@ -167,6 +167,23 @@ def start(
         if current.running and args == _current_args:
             return current
         current.stop()
+    lab = launch(
+        as_port=as_port, mcp_port=mcp_port, access_token_ttl=access_token_ttl, host=host, state_file=state_file
+    )
+    with _current_lock:
+        _current, _current_args = lab, args
+    return lab
+
+
+def launch(
+    *,
+    as_port: int = 0,
+    mcp_port: int = 0,
+    access_token_ttl: int = 300,
+    host: str = LOOPBACK,
+    state_file: str | os.PathLike[str] | None = None,
+) -> Lab:
+    """A new lab, independent of the one ``start()`` manages (tests and benchmarks use it)."""
     saved = _read_state(Path(state_file)) if state_file else None
     if saved is not None:
         as_port = as_port or int(saved["as_port"])
@@ -174,8 +191,6 @@ def start(
     lab = _start(as_port=as_port, mcp_port=mcp_port, access_token_ttl=access_token_ttl, host=host)
     if state_file:
         _keep_state(lab, Path(state_file), saved)
-    with _current_lock:
-        _current, _current_args = lab, args
     return lab
 
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx2
 
@@ -63,3 +64,45 @@ def test_serve_prints_urls_and_users_and_stops_on_ctrl_c() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def test_demo_mermaid_prints_a_sequence_diagram() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "labkit", "demo", "--mermaid"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "sequenceDiagram"
+    assert any(line.startswith("    C->>AS: GET /authorize, PKCE S256") for line in lines)
+    assert any(line.startswith("    RS->>AS: POST /introspect") for line in lines)
+    assert any(line.startswith("    U->>AS: POST /login, username=bob") for line in lines)
+
+
+def test_demo_with_storage_logs_in_once(tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.json"
+    runs = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-m", "labkit", "demo", "--json", "--storage", str(tokens)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr + done.stdout
+        runs.append(json.loads(done.stdout))
+    first, second = runs
+    assert first["resumed"] is False and any(s["url"] and "/authorize" in s["url"] for s in first["steps"])
+    assert second["resumed"] is True
+    assert second["checks"]["no login: the trace has no /authorize request"] is True
+    assert [s["status"] for s in second["steps"]] == [200, 200, 200]
+    assert tokens.stat().st_mode & 0o777 == 0o600
+
+
+def test_demo_with_a_foreign_storage_file_says_so(tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text('{"hello": "world"}')
+    done = subprocess.run(
+        [sys.executable, "-m", "labkit", "demo", "--storage", str(tokens)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and str(tokens) in done.stderr and "Traceback" not in done.stderr
