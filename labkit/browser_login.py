@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import html
+import threading
 import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import httpx2
 from mcp.shared.auth import AuthorizationCodeResult
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,6 +26,7 @@ from starlette.routing import Route
 from labkit.autologin import LoginError
 from labkit.server_thread import ServerThread
 from labkit.urls import LOOPBACK
+from labkit.widgets import autopilot_credentials
 
 CALLBACK_PATH = "/callback"
 
@@ -32,7 +35,7 @@ CALLBACK_PATH = "/callback"
 class BrowserLogin:
     """A ``LoginStrategy`` that opens the login page in a browser and waits for the redirect."""
 
-    open_browser: Callable[[str], object] = webbrowser.open
+    open_browser: Callable[[str], object] | None = None  # default: the system browser (webbrowser.open)
     timeout: float = 300.0
     show_link: bool = True  # also print the link in the notebook, in case no browser opens
     redirect_uri: str = field(init=False)
@@ -40,6 +43,9 @@ class BrowserLogin:
     _pending: concurrent.futures.Future[dict[str, str]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        autopilot = autopilot_credentials()
+        if self.open_browser is None:
+            self.open_browser = scripted_browser(*autopilot) if autopilot else webbrowser.open
         self._listener = ServerThread("login callback", LOOPBACK)
         self._listener.launch(Starlette(routes=[Route(CALLBACK_PATH, self._callback, methods=["GET"])]))
         self._listener.wait_ready()
@@ -59,6 +65,9 @@ class BrowserLogin:
         self._pending = concurrent.futures.Future()
         if self.show_link:
             _show_link(authorization_url)
+        if getattr(self.open_browser, "scripted", False):
+            print("Test run: no person here, so a scripted browser opens the page and signs in.")
+        assert self.open_browser is not None
         self.open_browser(authorization_url)
 
     async def callback_handler(self) -> AuthorizationCodeResult:
@@ -76,6 +85,22 @@ class BrowserLogin:
     def close(self) -> None:
         """Stop the loopback listener."""
         self._listener.stop()
+
+
+def scripted_browser(username: str, password: str) -> Callable[[str], None]:
+    """A stand-in for a person with a browser: open the page, sign in, follow the redirect."""
+
+    def browse(url: str) -> None:
+        def run() -> None:
+            with httpx2.Client(follow_redirects=False, timeout=10.0) as http:
+                login_page = http.get(url).headers["location"]
+                back = http.post(login_page, data={"username": username, "password": password}).headers["location"]
+                http.get(back)  # a browser follows the redirect to the loopback listener
+
+        threading.Thread(target=run, name="scripted browser", daemon=True).start()
+
+    browse.scripted = True  # type: ignore[attr-defined]
+    return browse
 
 
 def _page(title: str, text: str, status: int) -> HTMLResponse:

@@ -200,3 +200,10 @@ def mermaid(trace: Trace) -> str:
 def _mermaid_text(text: str) -> str:
     # ';' ends a statement and '#' starts an entity code in Mermaid: keep messages plain.
     return short(text.replace(";", ",").replace("#", ""), 90)
+
+
+def mermaid_markdown(trace: Trace) -> Any:
+    """The diagram as a Markdown object a notebook displays (JupyterLab 4 draws it)."""
+    from IPython.display import Markdown
+
+    return Markdown(f"```mermaid\n{mermaid(trace)}\n```")

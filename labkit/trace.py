@@ -72,6 +72,9 @@ class Trace:
         """``["POST /mcp 401", "GET /.well-known/...", ...]``: the flow in one glance, for asserts."""
         return [f"{e.method} {e.path} {e.status}" for e in self.exchanges]
 
+    def __repr__(self) -> str:
+        return f"<Trace of {len(self.exchanges)} exchanges>"
+
     def _repr_html_(self) -> str:
         from labkit.render import trace_html
 

@@ -6,16 +6,14 @@ import asyncio
 import json
 import os
 import stat
-import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
 
 import labkit
-from labkit.browser_login import BrowserLogin
+from labkit.browser_login import BrowserLogin, scripted_browser
 from labkit.lab import Lab
 from labkit.render import mermaid, trace_html, trace_text
 from labkit.storage import FileTokenStorage, TokenStorageError
@@ -148,23 +146,8 @@ def test_automatic_login_view_shows_each_request(lab: Lab) -> None:
     assert [s.status for s in login.steps] == [302, 302]
 
 
-def _fake_browser(password: str = "bob-writes") -> Callable[[str], None]:
-    """Does what a person in a browser does: open the page, sign in, follow the redirect."""
-
-    def browse(url: str) -> None:
-        def run() -> None:
-            with httpx2.Client(follow_redirects=False) as http:
-                login_page = http.get(url).headers["location"]
-                back = http.post(login_page, data={"username": "bob", "password": password}).headers["location"]
-                http.get(back)  # the browser follows the redirect to the loopback listener
-
-        threading.Thread(target=run, daemon=True).start()
-
-    return browse
-
-
 def test_browser_login_receives_the_redirect_on_loopback(lab: Lab) -> None:
-    login = BrowserLogin(open_browser=_fake_browser(), timeout=10)
+    login = BrowserLogin(open_browser=scripted_browser("bob", "bob-writes"), timeout=10)
     try:
         assert login.redirect_uri.startswith("http://127.0.0.1:") and login.redirect_uri.endswith("/callback")
         who = asyncio.run(_whoami(lab, login))

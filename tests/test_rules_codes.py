@@ -6,8 +6,7 @@ the exact answers (status, ``error``, description) that a client, or an attacker
 
 from __future__ import annotations
 
-import handflow as hf
-
+from labkit import manual as hf
 from labkit import pkce
 from labkit.lab import Lab
 

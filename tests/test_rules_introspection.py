@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 
-import handflow as hf
 import httpx2
 import pytest
 
+from labkit import manual as hf
 from labkit.lab import Lab
 
 

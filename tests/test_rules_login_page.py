@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import html
 
-import handflow as hf
 import httpx2
 
+from labkit import manual as hf
 from labkit.lab import Lab
 from labkit.login_page import login_error
 

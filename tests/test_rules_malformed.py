@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-import handflow as hf
 import httpx2
 import pytest
 
+from labkit import manual as hf
 from labkit.lab import Lab
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

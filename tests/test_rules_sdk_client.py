@@ -6,13 +6,13 @@ import asyncio
 import json
 from dataclasses import dataclass
 
-import handflow as hf
 import pytest
 from mcp.client.auth import OAuthFlowError
 from mcp.shared.auth import AuthorizationCodeResult
 from mcp.shared.exceptions import MCPError
 
 import labkit
+from labkit import manual as hf
 from labkit.lab import Lab
 
 ADD_NOTE_CALL = {

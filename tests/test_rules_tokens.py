@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import handflow as hf
 import pytest
 
+from labkit import manual as hf
 from labkit.lab import Lab
 
 

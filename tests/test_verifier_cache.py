@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import handflow as hf
 import httpx2
 
+from labkit import manual as hf
 from labkit.lab import Lab
 
 PING = {"jsonrpc": "2.0", "id": 1, "method": "ping"}

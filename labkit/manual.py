@@ -1,7 +1,9 @@
-"""The authorization-code flow by hand, over raw HTTP, for the rule tests (no SDK client).
+"""The authorization-code flow by hand, over raw HTTP: one function per request, no SDK client.
 
-Each helper does one step a real client would do, so a test can change exactly one thing
-(a verifier, a redirect URI, a state) and look at the exact answer of the server.
+Each function does one step a real client would do, so a notebook (02, 07) or a test can
+change exactly one thing (a verifier, a redirect URI, a state) and read the server's exact
+answer. A step that must succeed for the next one to make sense raises ``UnexpectedAnswer``
+with the server's reply when it does not.
 """
 
 from __future__ import annotations
@@ -20,6 +22,19 @@ REDIRECT_URI = "http://127.0.0.1/callback"
 OTHER_REDIRECT_URI = "http://127.0.0.1/other-callback"
 PASSWORDS = {"alice": "alice-reads", "bob": "bob-writes"}
 MCP_ACCEPT = "application/json, text/event-stream"
+
+
+class UnexpectedAnswer(RuntimeError):
+    """A step got another answer than the flow needs; the message shows the answer."""
+
+
+def expect(response: httpx2.Response, status: int) -> httpx2.Response:
+    if response.status_code != status:
+        raise UnexpectedAnswer(
+            f"{response.request.method} {response.request.url.path} answered {response.status_code}, "
+            f"expected {status}: {response.text[:300]}"
+        )
+    return response
 
 
 def http() -> httpx2.Client:
@@ -65,9 +80,9 @@ def register(
     c: httpx2.Client,
     *,
     redirect_uris: list[str] | None = None,
-    client_name: str = "handflow test client",
+    client_name: str = "hand-made client",
 ) -> Client:
-    """RFC 7591 dynamic registration of a public client; asserts 201."""
+    """RFC 7591 dynamic registration of a public client (expects 201)."""
     uris = redirect_uris or [REDIRECT_URI]
     response = c.post(
         lab.urls.endpoint("/register"),
@@ -79,8 +94,7 @@ def register(
             "client_name": client_name,
         },
     )
-    assert response.status_code == 201, response.text
-    info = response.json()
+    info = expect(response, 201).json()
     return Client(client_id=info["client_id"], redirect_uris=uris, info=info)
 
 
@@ -116,14 +130,14 @@ def start_authorization(lab: Lab, c: httpx2.Client, params: dict[str, str]) -> h
 
 
 def login_url(lab: Lab, c: httpx2.Client, client: Client, **kwargs: Any) -> tuple[str, str]:
-    """Start an authorization; return (login page URL, PKCE verifier). Asserts the 302 to /login."""
+    """Start an authorization; return (login page URL, PKCE verifier). Expects the 302 to /login."""
     verifier = pkce.make_verifier()
     response = start_authorization(
         lab, c, authorize_params(lab, client, challenge=pkce.s256_challenge(verifier), **kwargs)
     )
-    assert response.status_code == 302, response.text
-    location = response.headers["location"]
-    assert location.startswith(lab.urls.endpoint("/login?")), location
+    location = expect(response, 302).headers["location"]
+    if not location.startswith(lab.urls.endpoint("/login?")):
+        raise UnexpectedAnswer(f"/authorize redirected to {location}, not to the login page")
     return location, verifier
 
 
@@ -139,8 +153,7 @@ def authorize(
     """The whole front channel: /authorize, sign in as ``user``, read code/state/iss from the 302."""
     page, verifier = login_url(lab, c, client, state=state, **kwargs)
     response = c.post(page, data={"username": user, "password": PASSWORDS[user]})
-    assert response.status_code == 302, response.text
-    location = response.headers["location"]
+    location = expect(response, 302).headers["location"]
     return Authorization(client, verifier, state, location, query_of(location))
 
 
@@ -178,21 +191,18 @@ def tokens_for(lab: Lab, c: httpx2.Client, *, user: str = "bob", scope: str = "n
     """Register, sign in as ``user`` and exchange the code: (client, token response JSON)."""
     client = register(lab, c)
     auth = authorize(lab, c, client, user=user, scope=scope)
-    response = exchange(lab, c, auth)
-    assert response.status_code == 200, response.text
-    return client, response.json()
+    return client, expect(exchange(lab, c, auth), 200).json()
 
 
 def introspect(lab: Lab, c: httpx2.Client, token: str) -> dict[str, Any]:
-    """Ask /introspect as the main resource server would (HTTP Basic); asserts 200."""
+    """Ask /introspect as the main resource server would (HTTP Basic; expects 200)."""
     creds = lab.verifier.credentials
     response = c.post(
         lab.urls.endpoint("/introspect"),
         data={"token": token},
         auth=httpx2.BasicAuth(creds.client_id, creds.client_secret),
     )
-    assert response.status_code == 200, response.text
-    return response.json()
+    return expect(response, 200).json()
 
 
 def initialize_body(request_id: int = 1) -> dict[str, Any]:
@@ -204,7 +214,7 @@ def initialize_body(request_id: int = 1) -> dict[str, Any]:
         "params": {
             "protocolVersion": "2025-06-18",
             "capabilities": {},
-            "clientInfo": {"name": "handflow", "version": "0"},
+            "clientInfo": {"name": "labkit manual", "version": "0"},
         },
     }
 
