@@ -82,6 +82,17 @@ class BrowserLogin:
             raise LoginError(f"authorization failed: {query['error']} ({detail})", error=query["error"])
         return AuthorizationCodeResult(code=query.get("code", ""), state=query.get("state"), iss=query.get("iss"))
 
+    @staticmethod
+    def available() -> bool:
+        """Can this kernel open a browser? (Under a test run, a scripted one always can.)"""
+        if autopilot_credentials():
+            return True
+        try:
+            webbrowser.get()
+        except webbrowser.Error:
+            return False
+        return True
+
     def close(self) -> None:
         """Stop the loopback listener."""
         self._listener.stop()

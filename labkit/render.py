@@ -106,7 +106,8 @@ def request_note(e: Exchange) -> str:
     if path in ("/introspect", "/revoke"):
         return f"token={short(form.get('token'))}"
     if path.endswith("/mcp") and not path.startswith("/.well-known/"):
-        return f"Bearer {short(e.authorization[7:])}" if e.authorization else "no token"
+        bearer = f"Bearer {short(e.authorization[7:])}" if e.authorization else "no token"
+        return f"{e.mcp_method}, {bearer}" if e.mcp_method else bearer
     return ""
 
 
@@ -159,14 +160,15 @@ NAMES = {"C": "MCP client (SDK)", "U": "User (login form)", "RS": "MCP server", 
 def trace_html(trace: Trace) -> str:
     """The trace as an HTML table: who asked whom for what, the status, and the gist."""
     e_ = html.escape
+    left = ' style="text-align:left"'
     rows = "".join(
-        f"<tr><td>{i}</td><td>{e_(NAMES[_party(e, 'from')])} → {e_(NAMES[_party(e, 'to')])}</td>"
-        f"<td><code>{e_(e.method)} {e_(e.path)}</code></td><td>{e.status}</td><td>{e_(gist(e))}</td></tr>"
+        f"<tr><td>{i}</td><td{left}>{e_(NAMES[_party(e, 'from')])} → {e_(NAMES[_party(e, 'to')])}</td>"
+        f"<td{left}><code>{e_(e.method)} {e_(e.path)}</code></td><td>{e.status}</td><td{left}>{e_(gist(e))}</td></tr>"
         for i, e in enumerate(trace.exchanges, 1)
     )
     return (
-        '<table style="font-size:90%"><tr><th>#</th><th>from → to</th><th>request</th><th>status</th>'
-        f"<th>what matters</th></tr>{rows}</table>"
+        f'<table style="font-size:90%"><tr><th>#</th><th{left}>from → to</th><th{left}>request</th><th>status</th>'
+        f"<th{left}>what matters</th></tr>{rows}</table>"
     )
 
 
@@ -187,7 +189,7 @@ def mermaid(trace: Trace) -> str:
     events: list[tuple[float, int, str]] = []
     for n, e in enumerate(trace.exchanges):
         src, dst = _party(e, "from"), _party(e, "to")
-        what = f"{e.method} {e.path}" + (f" {e.mcp_method}" if e.mcp_method else "")
+        what = f"{e.method} {e.path}"
         label = _mermaid_text(f"{what}, {request_note(e)}" if request_note(e) else what)
         events.append((e.started, 2 * n, f"    {src}->>{dst}: {label}"))
         answer = _mermaid_text(f"{e.status} {response_note(e)}".strip())

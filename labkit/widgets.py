@@ -122,6 +122,7 @@ class WidgetLogin:
     timeout: float = LOGIN_TIMEOUT
     redirect_uri: str = AUTO_REDIRECT_URI
     autopilot: tuple[str, str] | None = field(default_factory=autopilot_credentials)
+    event_hooks: dict[str, list] | None = None  # e.g. a Trace's hooks, to record the login too
     form: LoginForm | None = None
     steps: list[LoginStep] = field(default_factory=list)
     _login_page: str | None = None
@@ -132,7 +133,7 @@ class WidgetLogin:
         """Ask /authorize where the user should go (our login page) and show the form for it."""
         self.steps = []
         self._early = None
-        async with async_client(follow_redirects=False, timeout=10.0) as http:
+        async with async_client(follow_redirects=False, timeout=10.0, event_hooks=self.event_hooks or {}) as http:
             first = await http.get(authorization_url)
         location = first.headers.get("location")
         self.steps.append(LoginStep("GET", authorization_url, first.status_code, location))
@@ -184,7 +185,7 @@ class WidgetLogin:
             raise LoginError("no login form is waiting: redirect_handler did not run")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
-        async with async_client(follow_redirects=False, timeout=10.0) as http:
+        async with async_client(follow_redirects=False, timeout=10.0, event_hooks=self.event_hooks or {}) as http:
             while True:
                 try:
                     action = await asyncio.wait_for(queue.get(), timeout=max(0.0, deadline - loop.time()))

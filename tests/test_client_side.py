@@ -237,7 +237,7 @@ def test_mermaid_diagram_nests_introspection_inside_the_call(lab: Lab) -> None:
     assert diagram[0] == "sequenceDiagram"
     assert "    participant AS as Authorization server" in diagram
     first_call = diagram.index(
-        next(line for line in diagram if line.startswith("    C->>RS: POST /mcp server/discover, Bearer"))
+        next(line for line in diagram if line.startswith("    C->>RS: POST /mcp, server/discover, Bearer"))
     )
     assert diagram[first_call + 1].startswith("    RS->>AS: POST /introspect")
     assert diagram[first_call + 2].startswith("    AS-->>RS: 200 active=True, sub=bob")
