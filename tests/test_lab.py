@@ -70,3 +70,16 @@ def test_reset_forgets_clients_and_moves_clock_back(lab: Lab) -> None:
     lab.reset()
     assert lab.provider.clients == {}
     assert lab.clock.offset == 0
+
+
+def test_process_exit_stops_the_lab() -> None:
+    """A script (or a kernel) that ends leaves no server behind and does not hang on exit."""
+    import subprocess
+    import sys
+
+    code = "import labkit; lab = labkit.start(); print(lab.urls.as_port, lab.urls.rs_port)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    for port in map(int, done.stdout.split()):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))

@@ -131,6 +131,48 @@ else:
     print("No browser can be opened from this kernel (a JupyterHub or a container): skipping.")
 
 # %% [markdown]
+# ## A script's `asyncio.run(main())`, unchanged in a cell
+#
+# Scripts written for the SDK end with `asyncio.run(main())`. In a notebook that fails: the
+# kernel already runs an event loop, and `asyncio.run` refuses to start a second one in the
+# same thread.
+
+# %%
+import asyncio
+
+
+async def main() -> str:
+    oauth = labkit.oauth_client(lab.mcp_url, labkit.AutoLogin("bob", "bob-writes"), clock=lab.clock)
+    async with labkit.connect(lab.mcp_url, oauth) as client:
+        return (await client.call_tool("whoami", {})).structured_content["subject"]
+
+
+script = main()
+try:
+    asyncio.run(script)
+except RuntimeError as error:
+    script.close()
+    print("RuntimeError:", error)
+
+# %% [markdown]
+# In a cell, just `await main()`. To paste a script as it is, `nest_asyncio.apply()` makes
+# the running loop re-entrant, so `asyncio.run` runs on it:
+
+# %%
+import nest_asyncio
+
+nest_asyncio.apply()
+print("asyncio.run(main()) →", asyncio.run(main()))
+
+# %% [markdown]
+# Why the lab itself does not need it: its servers run in threads with event loops of their
+# own, and its cells use top-level `await`. Where nest_asyncio breaks: it is archived; on
+# Python 3.12+ applied *before* `import uvicorn` it breaks uvicorn's start (a `loop_factory`
+# TypeError); and a re-entrant `asyncio.run` that waits for a person (the login form) fails
+# (measured on ipykernel 7.4: a RuntimeError, and the kernel stays busy). Keep `await` for
+# anything interactive.
+
+# %% [markdown]
 # ## Recap
 #
 # - `OAuthClientProvider` runs the flow; a login strategy is just `redirect_handler` +
@@ -139,6 +181,7 @@ else:
 #   listener: three strategies, one protocol.
 # - The trace shows what each party saw: the password only at the authorization server,
 #   the token at the MCP server, PKCE tying `/authorize` to `/token`.
+# - In a cell, `await`; `nest_asyncio` only to paste a script's `asyncio.run(main())` as is.
 #
 # ## Exercise: your own automatic login
 #
