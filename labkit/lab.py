@@ -13,6 +13,7 @@ from typing import Any
 
 from labkit.auth_server import build_auth_app
 from labkit.clock import LabClock
+from labkit.explain import TokenExplanation, explain_token
 from labkit.introspection import INTROSPECTION_PATH, ResourceServerCredentials
 from labkit.logs import LabLogBuffer, capture_logs
 from labkit.provider import LabProvider, ProviderSettings
@@ -91,6 +92,10 @@ class Lab:
                 thread.wait_ready()
                 self._open = thread
             return f"http://{self.urls.host}:{self._open.port}/mcp"
+
+    def explain(self, token: str) -> TokenExplanation:
+        """What the authorization server says about ``token`` (introspection), in sentences."""
+        return explain_token(self, token)
 
     def logs(self, last: int = 50) -> str:
         """The last log lines of the servers and the SDK (kept out of cell outputs)."""

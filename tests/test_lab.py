@@ -83,3 +83,18 @@ def test_process_exit_stops_the_lab() -> None:
     for port in map(int, done.stdout.split()):
         with socket.socket() as s:
             s.bind(("127.0.0.1", port))
+
+
+def test_explain_says_what_a_token_is(lab: Lab) -> None:
+    from labkit import manual
+
+    with manual.http() as c:
+        client, tokens = manual.tokens_for(lab, c, user="alice")
+        text = str(lab.explain(tokens["access_token"]))
+        assert "active: an access token of alice" in text and f"audience: {lab.mcp_url}" in text
+        assert "expires in 300 s" in text or "expires in 299 s" in text
+        assert "refresh token" in str(lab.explain(tokens["refresh_token"]))
+        manual.revoke(lab, c, client.client_id, tokens["access_token"])
+        assert "revoked" in str(lab.explain(tokens["access_token"]))
+    lab.clock.advance(10_000)
+    assert "never issued" in str(lab.explain("at_made_up"))
