@@ -67,11 +67,14 @@ def oauth_client(
     clock: LabClock | None = None,
     client_name: str = "labkit notebook client",
     scope: str | None = None,
+    restore_session: bool = True,
 ) -> OAuthClientProvider:
     """The SDK's ``OAuthClientProvider`` for ``mcp_url`` (the full ``.../mcp`` URL: it is the resource).
 
     A public client (``token_endpoint_auth_method="none"``): a notebook cannot keep a
     secret, so PKCE is what protects its codes (OAuth 2.1 §2.1, RFC 8252).
+    ``restore_session=False`` leaves out what mcp 2.3.0 would not know after a restart
+    (token expiry, server metadata), to show what it costs.
     """
     metadata = OAuthClientMetadata(
         client_name=client_name,
@@ -92,19 +95,20 @@ def oauth_client(
         values = {f.name: getattr(provider.context, f.name) for f in fields(OAuthContext)}
         provider.context = _LabClockContext(**values, clock=clock)
     if isinstance(storage, InMemoryTokenStorage):
-        restore_session(provider, storage, clock)
+        if storage.clock is None:
+            storage.clock = clock  # expiries are stored in the time the client judges them by
+        if restore_session:
+            hand_back_session(provider, storage)
     return provider
 
 
-def restore_session(provider: OAuthClientProvider, storage: InMemoryTokenStorage, clock: LabClock | None) -> None:
+def hand_back_session(provider: OAuthClientProvider, storage: InMemoryTokenStorage) -> None:
     """Give the SDK's client the two facts mcp 2.3.0 does not keep across restarts (#3250).
 
     Without the expiry, a reloaded token counts as valid forever: the client sends it,
     gets 401 and starts a new login instead of refreshing. Without the metadata, its
     refresh goes to ``<MCP server origin>/token``, which is the wrong server here.
     """
-    if storage.clock is None:
-        storage.clock = clock  # expiries are stored in the same time the client judges them by
     if storage.tokens_expire_at is not None:
         provider.context.token_expiry_time = storage.tokens_expire_at
     if storage.oauth_metadata is not None:

@@ -60,7 +60,7 @@ print("client_id:    ", client_info.client_id)
 # | the authorization server's metadata | discovery results are not part of the protocol | sends its refresh to `<MCP server origin>/token`, which is the wrong server here |
 #
 # labkit's storages keep both, and `labkit.oauth_client` hands them back to the SDK's client
-# before its first request (`restore_session` in `labkit/client.py`):
+# before its first request (`hand_back_session` in `labkit/client.py`):
 
 # %%
 print("tokens_expire_at:", memory.tokens_expire_at, "(seconds since the epoch, lab clock)")
@@ -147,16 +147,15 @@ trace
 # ## Without the two facts, a restart after expiry costs a login
 #
 # Move the lab's clock past the access token's lifetime (300 s), then restart the client
-# the way mcp 2.3.0 alone would: erase the two facts `labkit.oauth_client` handed back.
+# the way mcp 2.3.0 alone would: without the two facts (`restore_session=False`).
 
 # %%
 lab.clock.advance(lab.provider.settings.access_token_ttl + 1)
 
 trace = labkit.Trace()
 login = labkit.AutoLogin("bob", "bob-writes", event_hooks=trace.hooks)
-oauth = labkit.oauth_client(lab.mcp_url, login, storage=labkit.FileTokenStorage(token_file), clock=lab.clock)
-oauth.context.token_expiry_time = None  # what the SDK knows after a restart ...
-oauth.context.oauth_metadata = None  # ... on its own
+storage = labkit.FileTokenStorage(token_file)
+oauth = labkit.oauth_client(lab.mcp_url, login, storage=storage, clock=lab.clock, restore_session=False)
 async with labkit.connect(lab.mcp_url, oauth, trace=trace) as client:
     await client.call_tool("whoami", {})
 assert trace.exchanges[0].status == 401 and login.logins == 1
@@ -218,7 +217,8 @@ print("new access token active:", manual.introspect(lab, http, new["access_token
 # active refresh token. This lab goes one step further and revokes every token of the grant.
 
 # %%
-app = manual.Client(saved["client_info"]["client_id"], saved["client_info"]["redirect_uris"], saved["client_info"])
+info = saved["client_info"]  # the client's registration, from the file
+app = manual.Client(info["client_id"], info["redirect_uris"], info)
 replay = manual.refresh(lab, http, app, old["refresh_token"])
 print(replay.status_code, replay.json()["error"], "·", replay.json()["error_description"])
 assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
@@ -231,6 +231,13 @@ print("newest access token:", manual.introspect(lab, http, new["access_token"]))
 again = manual.refresh(lab, http, app, new["refresh_token"])
 print("newest refresh token:", again.status_code, again.json()["error"])
 assert manual.introspect(lab, http, new["access_token"]) == {"active": False}
+
+# %% [markdown]
+# Introspection says only `active: false`, and on purpose: RFC 7662 §2.2 tells the server
+# not to say why. The lab can look inside its own authorization server and tell you:
+
+# %%
+lab.explain(new["access_token"])
 
 # %% [markdown]
 # So the honest client pays too: its next connection gets 401 and the user signs in again.

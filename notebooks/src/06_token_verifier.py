@@ -257,7 +257,14 @@ assert stale == 200
 
 # %% [markdown]
 # The authorization server knows the token is dead; the MCP server still serves it from its
-# cache. It stays so until the cache entry expires, 30 s after it was made:
+# cache. (Why dead? Introspection does not say, on purpose: RFC 7662 §2.2. The lab can look
+# inside its own authorization server: `lab.explain(token)`.)
+
+# %%
+lab.explain(tokens["access_token"])
+
+# %% [markdown]
+# The stale answer lasts until the cache entry expires, 30 s after it was made:
 
 # %%
 lab.clock.advance(31)
