@@ -53,3 +53,18 @@ def test_every_exercise_is_graded_right_with_its_solution(source: Path) -> None:
     ]
     assert verdicts, "no check cell printed a verdict"
     assert all(v.lstrip().startswith("✓") for v in verdicts), verdicts
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=[s.stem for s in SOURCES])
+def test_run_all_twice_in_one_kernel(source: Path) -> None:
+    """A learner presses Run All, then Run All again in the same kernel: no cell fails."""
+    from nbclient import NotebookClient
+
+    nb = build.to_notebook(source)
+    client = NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(build.NOTEBOOKS)}}
+    )
+    with client.setup_kernel():
+        for _ in range(2):
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index)  # raises CellExecutionError on an error
