@@ -165,18 +165,19 @@ def exchange(
     verifier: str | None = None,
     redirect_uri: str | None = None,
     client_id: str | None = None,
+    resource: str | None = None,
 ) -> httpx2.Response:
     """POST /token with grant_type=authorization_code (form-encoded, as RFC 6749 §4.1.3 says)."""
-    return c.post(
-        lab.urls.endpoint("/token"),
-        data={
-            "grant_type": "authorization_code",
-            "code": auth.code,
-            "redirect_uri": redirect_uri or auth.client.redirect_uri,
-            "client_id": client_id or auth.client.client_id,
-            "code_verifier": verifier or auth.verifier,
-        },
-    )
+    data = {
+        "grant_type": "authorization_code",
+        "code": auth.code,
+        "redirect_uri": redirect_uri or auth.client.redirect_uri,
+        "client_id": client_id or auth.client.client_id,
+        "code_verifier": verifier or auth.verifier,
+    }
+    if resource is not None:
+        data["resource"] = resource  # RFC 8707 §2.2: the resource the token is for
+    return c.post(lab.urls.endpoint("/token"), data=data)
 
 
 def refresh(lab: Lab, c: httpx2.Client, client: Client, refresh_token: str) -> httpx2.Response:

@@ -8,6 +8,7 @@ One module per notebook holds that notebook's checks (``labkit.exercises.nb02`` 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -78,7 +79,15 @@ async def acall(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 def _run(awaitable: Awaitable[Any]) -> Any:
+    """Run a coroutine to the end from sync code, even inside a notebook cell's running loop."""
+
     async def wrap() -> Any:
         return await awaitable
 
-    return asyncio.run(wrap())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(wrap())
+    # A loop runs in this thread (a notebook cell): give the coroutine a thread and loop of its own.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, wrap()).result()

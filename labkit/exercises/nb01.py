@@ -36,11 +36,12 @@ def check_discover_issuer(fn: Callable[[str], str], lab: Lab) -> Verdict:
             return wrong(f"with {label}, discover_issuer raised {type(exc).__name__}: {exc}")
         if result == lab.issuer_url:
             continue
-        if result == metadata_url:
+        bare = result.strip('"') if isinstance(result, str) else result
+        if bare == metadata_url:
             return wrong("that is the metadata URL; fetch it and return its first authorization_servers entry")
         if isinstance(result, list):
             return wrong("return one issuer (a string): the first entry of authorization_servers")
-        if isinstance(result, str) and result.strip('"') == lab.issuer_url:
+        if bare == lab.issuer_url:
             return wrong("close: drop the quotes around the value")
         if isinstance(result, str) and result.rstrip("/") == lab.issuer_url:
             return wrong("an issuer is compared as an exact string (RFC 8414 §3.3): no trailing slash")

@@ -84,7 +84,8 @@ assert f'resource_metadata="{lab.urls.resource_metadata}"' in challenge
 #   parameter naming the scopes to ask for. There is none here, so a client falls back to
 #   `scopes_supported` in the metadata below.
 #
-# A made-up token gets the same 401: the server cannot tell a forged token from an unknown one.
+# A made-up token gets the same 401: to this server, it is just a token the authorization
+# server does not know.
 
 # %%
 forged = httpx2.post(
@@ -158,8 +159,9 @@ assert all(line in source for line in quoted)
 assert "get_access_token()" in inspect.getsource(resource_server.add_note_tools)
 
 # %% [markdown]
-# What did `auth=` add? Build the app once more (not served) and look: two routes and
-# three middlewares, where the open server has one route and none.
+# What did `auth=` add? Build the app once more (not served) and look. The open server has
+# one route and no middleware; this one has the metadata route too, the SDK's two
+# middlewares, and labkit's `ScopeGate`.
 
 # %%
 app = resource_server.build_protected_app(lab.urls, lab.verifier, lab.notebook)

@@ -23,8 +23,8 @@ print("authorization server (issuer):", lab.issuer_url)
 #
 # `labkit.manual` has one function per request of the flow; each takes the HTTP client to
 # send with. We hand it one with a response hook that prints the request (method, URL,
-# body, and the `Authorization` header if any) and the answer's status and `Location`.
-# Redirects are not followed: each 302 is a step you look at.
+# body, and the `Authorization` header if any) and the answer's status and `Location`
+# (percent-decoded, for reading). Redirects are not followed: each 302 is a step you look at.
 
 # %%
 import json
@@ -61,8 +61,9 @@ c = httpx2.Client(follow_redirects=False, timeout=10.0, event_hooks={"response":
 # ## 1. Authorization-server metadata (RFC 8414)
 #
 # Notebook 01 ended with the issuer, read from the MCP server's protected-resource metadata.
-# The issuer's own metadata sits at a well-known path under it (RFC 8414 §3); MCP clients
-# also try OpenID Connect's `/.well-known/openid-configuration`.
+# The issuer's own metadata is at `/.well-known/oauth-authorization-server` on its host
+# (RFC 8414 §3; an issuer with a path puts it between host and path). MCP clients also try
+# OpenID Connect's `/.well-known/openid-configuration`.
 
 # %%
 metadata = c.get(lab.urls.as_metadata).json()
@@ -174,7 +175,8 @@ callback = response.headers["location"]
 # %% [markdown]
 # The answer sends the browser back to the client's `redirect_uri` with three parameters.
 # Nothing listens on `http://127.0.0.1/callback` here, and nothing needs to: we read the
-# `Location` instead of following it (notebook 04 runs a real loopback listener, RFC 8252).
+# `Location` instead of following it. (A desktop client listens on a loopback port there,
+# RFC 8252 §7.3; notebook 04 does that with a real browser.)
 
 # %%
 answer = manual.query_of(callback)
@@ -198,12 +200,21 @@ code = answer["code"]
 # %% [markdown]
 # ## 6. The token request
 #
-# Back channel now: the client posts straight to the token endpoint, form-encoded
-# (RFC 6749 §4.1.3). It repeats the `redirect_uri` and adds the PKCE `code_verifier`.
+# Back channel now: the client posts straight to the token endpoint from the metadata,
+# form-encoded (RFC 6749 §4.1.3). It repeats the `redirect_uri`, adds the PKCE
+# `code_verifier`, and names the resource again (RFC 8707 §2.2; the MCP spec asks for it
+# in both requests).
 
 # %%
-authorization = manual.Authorization(client, verifier, state, callback, answer)
-response = manual.exchange(lab, c, authorization)
+form = {
+    "grant_type": "authorization_code",
+    "code": code,
+    "redirect_uri": client.redirect_uri,
+    "client_id": client.client_id,
+    "code_verifier": verifier,
+    "resource": lab.mcp_url,
+}
+response = c.post(metadata["token_endpoint"], data=form)
 tokens = response.json()
 
 # %% [markdown]
@@ -251,7 +262,7 @@ c.close()
 #   the client with `code`, `state` and `iss`; the client checks `state` and `iss`.
 # - **/token**: the code plus the `code_verifier` that only this client knows.
 #
-# The SDK's client does exactly these requests (compare the trace in notebook 00), after
+# The SDK's client makes the same requests (compare the trace in notebook 00), after
 # discovering the issuer from a 401 as in notebook 01.
 #
 # ## Exercise 1: PKCE by hand
