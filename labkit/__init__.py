@@ -1,8 +1,8 @@
 """labkit: an OAuth 2.1 authorization server and a protected MCP server in your notebook kernel."""
 
-from labkit import pkce
+from labkit import pkce, render
 from labkit.autologin import AutoLogin, LoginError
-from labkit.client import connect, oauth_client
+from labkit.client import BearerAuth, connect, oauth_client
 from labkit.lab import Lab, current, start, stop
 from labkit.storage import FileTokenStorage, InMemoryTokenStorage, TokenStorageError
 from labkit.trace import Exchange, Trace
@@ -14,6 +14,7 @@ __all__ = [
     "READ_SCOPE",
     "WRITE_SCOPE",
     "AutoLogin",
+    "BearerAuth",
     "Exchange",
     "FileTokenStorage",
     "InMemoryTokenStorage",
@@ -25,6 +26,7 @@ __all__ = [
     "current",
     "oauth_client",
     "pkce",
+    "render",
     "start",
     "stop",
 ]

@@ -85,6 +85,28 @@ class AutoLogin:
         return location
 
 
+@dataclass
+class ForgedState:
+    """A broken login strategy: signs in honestly, then hands the SDK a different ``state``.
+
+    That is what a forged callback looks like to the client (CSRF, RFC 6749 §10.12);
+    notebook 07 and the rule tests use it to show the SDK refusing it.
+    """
+
+    inner: AutoLogin
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.inner.redirect_uri
+
+    async def redirect_handler(self, authorization_url: str) -> None:
+        await self.inner.redirect_handler(authorization_url)
+
+    async def callback_handler(self) -> AuthorizationCodeResult:
+        real = await self.inner.callback_handler()
+        return AuthorizationCodeResult(code=real.code, state="forged-state", iss=real.iss)
+
+
 def parse_redirect(location: str, redirect_uri: str) -> AuthorizationCodeResult:
     """Read ``code``, ``state`` and ``iss`` (or ``error``) from the redirect to the client."""
     if not location.startswith(redirect_uri):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
@@ -113,6 +113,21 @@ def hand_back_session(provider: OAuthClientProvider, storage: InMemoryTokenStora
         provider.context.token_expiry_time = storage.tokens_expire_at
     if storage.oauth_metadata is not None:
         provider.context.oauth_metadata = storage.oauth_metadata
+
+
+class BearerAuth(httpx2.Auth):
+    """Puts one fixed access token on every request: all a client that holds a token does.
+
+    The SDK's ``OAuthClientProvider`` also gets and renews the token; this one cannot, which
+    is what a notebook wants when it replays a token somewhere on purpose.
+    """
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
 
 
 @asynccontextmanager

@@ -209,3 +209,12 @@ def mermaid_markdown(trace: Trace) -> Any:
     from IPython.display import Markdown
 
     return Markdown(f"```mermaid\n{mermaid(trace)}\n```")
+
+
+def show_source(obj: Any) -> Any:
+    """An object's source as a Markdown code block, so a notebook can show labkit code it uses."""
+    import inspect
+
+    from IPython.display import Markdown
+
+    return Markdown(f"```python\n{inspect.getsource(obj).rstrip()}\n```")

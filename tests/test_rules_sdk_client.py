@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
 
 import pytest
 from mcp.client.auth import OAuthFlowError
-from mcp.shared.auth import AuthorizationCodeResult
 from mcp.shared.exceptions import MCPError
 
 import labkit
 from labkit import manual as hf
+from labkit.autologin import ForgedState
 from labkit.lab import Lab
 
 ADD_NOTE_CALL = {
@@ -103,27 +102,9 @@ def test_scope_gate_is_not_bypassed_by_message_shape(lab: Lab, raw: str) -> None
         assert [n["author"] for n in lab.notebook.all()] == ["lab"]
 
 
-@dataclass
-class TamperedState:
-    """A login strategy that signs in with AutoLogin, then reports a different ``state`` (a forged callback)."""
-
-    inner: labkit.AutoLogin
-
-    @property
-    def redirect_uri(self) -> str:
-        return self.inner.redirect_uri
-
-    async def redirect_handler(self, authorization_url: str) -> None:
-        await self.inner.redirect_handler(authorization_url)
-
-    async def callback_handler(self) -> AuthorizationCodeResult:
-        real = await self.inner.callback_handler()
-        return AuthorizationCodeResult(code=real.code, state="forged-state", iss=real.iss)
-
-
 def test_sdk_client_rejects_a_state_mismatch(lab: Lab) -> None:
     """Rule 18 (RFC 6749 §10.12, OAuth 2.1 §7.12): a callback whose state differs is refused, code unused."""
-    login = TamperedState(labkit.AutoLogin("bob", "bob-writes"))
+    login = ForgedState(labkit.AutoLogin("bob", "bob-writes"))
 
     async def run() -> None:
         oauth = labkit.oauth_client(lab.mcp_url, login, clock=lab.clock)

@@ -203,18 +203,10 @@ assert accepted.status_code == 200
 # renews the token.
 
 # %%
-class Bearer(httpx2.Auth):
-    """Puts one fixed access token on every request."""
+labkit.render.show_source(labkit.BearerAuth)
 
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def auth_flow(self, request):
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        yield request
-
-
-async with labkit.connect(lab.mcp_url, Bearer(tokens["access_token"])) as client:
+# %%
+async with labkit.connect(lab.mcp_url, labkit.BearerAuth(tokens["access_token"])) as client:
     who = (await client.call_tool("whoami", {})).structured_content
 for key, value in who.items():
     print(f"{key}: {value}")

@@ -139,30 +139,17 @@ assert lab.verifier.stats.rejected_audience == refused_before + 1
 #
 # Now a third server whose verifier skips the audience check (`check_audience=False`): it
 # only asks "is this token active?". To call it with a token of your choice, give the SDK's
-# client a fixed bearer token instead of the OAuth flow:
+# client a fixed bearer token instead of the OAuth flow (`labkit.BearerAuth`: what a
+# server that received your token could do with it):
 
 # %%
-import httpx2
-
-
-class StaticBearer(httpx2.Auth):
-    """Sends one fixed token: what a server that received your token could do with it."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def auth_flow(self, request):
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        yield request
-
-
 careless_url = lab.add_resource_server("careless", check_audience=False)
 
 # %% [markdown]
 # Bob's token for the `notes` server, replayed at `careless`:
 
 # %%
-async with labkit.connect(careless_url, StaticBearer(token)) as client:
+async with labkit.connect(careless_url, labkit.BearerAuth(token)) as client:
     who = (await client.call_tool("whoami", {})).structured_content
 server_names = {rs.url: name for name, rs in lab.resource_servers.items()}
 print("'careless' acts for:", who["subject"], who["scopes"])
@@ -289,7 +276,7 @@ for seconds in (30, 0):
     lab.verifier.cache_seconds = seconds
     before = lab.verifier.stats.introspections
     counted = labkit.Trace()
-    async with labkit.connect(lab.mcp_url, StaticBearer(tokens["access_token"]), trace=counted) as client:
+    async with labkit.connect(lab.mcp_url, labkit.BearerAuth(tokens["access_token"]), trace=counted) as client:
         for _ in range(5):
             await client.call_tool("whoami", {})
     made = lab.verifier.stats.introspections - before

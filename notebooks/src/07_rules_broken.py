@@ -110,28 +110,9 @@ assert response.status_code == 400 and "location" not in response.headers
 # forged `state` to the SDK:
 
 # %%
-from dataclasses import dataclass
+from labkit.autologin import ForgedState
 
-from mcp.shared.auth import AuthorizationCodeResult
-
-
-@dataclass
-class TamperedState:
-    """Signs in with AutoLogin, then hands the SDK a different state: a forged callback."""
-
-    inner: labkit.AutoLogin
-
-    @property
-    def redirect_uri(self) -> str:
-        return self.inner.redirect_uri
-
-    async def redirect_handler(self, authorization_url: str) -> None:
-        await self.inner.redirect_handler(authorization_url)
-
-    async def callback_handler(self) -> AuthorizationCodeResult:
-        real = await self.inner.callback_handler()
-        return AuthorizationCodeResult(code=real.code, state="forged-state", iss=real.iss)
-
+labkit.render.show_source(ForgedState)
 
 # %% [markdown]
 # The SDK raises `OAuthFlowError`, wrapped in exception groups by the async machinery
@@ -140,7 +121,7 @@ class TamperedState:
 # %%
 from mcp.client.auth import OAuthFlowError
 
-login = TamperedState(labkit.AutoLogin("bob", "bob-writes"))
+login = ForgedState(labkit.AutoLogin("bob", "bob-writes"))
 oauth = labkit.oauth_client(lab.mcp_url, login, clock=lab.clock)
 error = None
 try:
