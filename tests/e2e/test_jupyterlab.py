@@ -117,9 +117,9 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
         log.close()
 
 
-def _copy_notebook(root: Path, name: str) -> str:
-    """The client notebook without its stored outputs, so only what this run produces is seen."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+def _copy_notebook(root: Path, name: str, source: Path = NOTEBOOK) -> str:
+    """A notebook without its stored outputs, so only what this run produces is seen."""
+    nb = nbformat.read(source, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -178,19 +178,60 @@ def _type(panel: object, username: str, password: str) -> None:
     panel.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
 
 
-def test_learner_signs_in_during_run_all(jupyter: tuple[str, Path], tmp_path: Path) -> None:
+def _report(capsys: pytest.CaptureFixture[str], shot: Path, timings: dict[str, float]) -> None:
+    with capsys.disabled():  # always shown: where the artifact is, and how long each step took
+        print(f"\n  screenshot: {shot}\n  seconds: { {k: round(v, 1) for k, v in timings.items()} }")
+
+
+def test_learner_signs_in_during_run_all(
+    jupyter: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     base, root = jupyter
     shot = tmp_path / "signed-in.png"
     timings = _run_all_and_sign_in(base, _copy_notebook(root, "client.ipynb"), shot, wrong_first=False)
-    print(f"screenshot: {shot}; timings (s): { {k: round(v, 1) for k, v in timings.items()} }")
+    _report(capsys, shot, timings)
     assert shot.stat().st_size > 10_000
     if os.environ.get("LABKIT_E2E_SCREENSHOT"):
         shutil.copy(shot, os.environ["LABKIT_E2E_SCREENSHOT"])
 
 
-def test_wrong_password_shows_an_error_then_signs_in(jupyter: tuple[str, Path], tmp_path: Path) -> None:
+def test_wrong_password_shows_an_error_then_signs_in(
+    jupyter: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     base, root = jupyter
     shot = tmp_path / "wrong-then-right.png"
     timings = _run_all_and_sign_in(base, _copy_notebook(root, "client-retry.ipynb"), shot, wrong_first=True)
-    print(f"screenshot: {shot}; timings (s): { {k: round(v, 1) for k, v in timings.items()} }")
+    _report(capsys, shot, timings)
     assert timings["wrong password shown"] < timings["tool result"]
+
+
+def test_welcome_notebook_runs_and_draws_its_diagram(
+    jupyter: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``jupyter lab`` opens the welcome notebook; Run All works and the Mermaid diagram is drawn."""
+    from playwright.sync_api import sync_playwright
+
+    base, root = jupyter
+    name = _copy_notebook(root, "welcome.ipynb", ROOT / "notebooks" / "00_welcome.ipynb")
+    shot = tmp_path / "welcome.png"
+    started = time.monotonic()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(STEP_TIMEOUT_MS)
+            page.goto(f"{base}/lab/workspaces/welcome/tree/{name}?reset")
+            page.wait_for_function(
+                "window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'"
+            )
+            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+            panel = page.locator(".jp-NotebookPanel:visible")
+            panel.get_by_text("Not attempted yet: password_request").wait_for()
+            diagram = panel.locator(".jp-RenderedMermaid").first  # the parties, drawn by JupyterLab
+            diagram.wait_for(state="attached")
+            diagram.scroll_into_view_if_needed()
+            assert diagram.locator("svg, img").count() >= 1
+            page.screenshot(path=str(shot))
+        finally:
+            browser.close()
+    _report(capsys, shot, {"all cells done": time.monotonic() - started})
