@@ -15,7 +15,7 @@ from typing import Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
-from mcp.server.auth.routes import build_resource_metadata_url
+from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 from pydantic_core import from_json
@@ -24,7 +24,7 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from labkit.urls import LabUrls, http_url
-from labkit.users import READ_SCOPE, WRITE_SCOPE
+from labkit.users import ALL_SCOPES, READ_SCOPE, WRITE_SCOPE
 from labkit.verifier import IntrospectionTokenVerifier
 
 TOOL_SCOPES = {"add_note": WRITE_SCOPE}  # tools that need more than the endpoint's scope
@@ -126,6 +126,34 @@ class ScopeGate:
         return None
 
 
+class ScopeInChallenge:
+    """ASGI middleware: name the scope a request needs in the 401's ``WWW-Authenticate``.
+
+    The MCP authorization spec asks for it (the client requests that scope first, before
+    the resource metadata's ``scopes_supported``), RFC 6750 §3 allows it; mcp 2.3.0 leaves
+    it out. So a client starts with the least it needs and steps up on a 403 later.
+    """
+
+    def __init__(self, app: ASGIApp, scope: str) -> None:
+        self.app = app
+        self.scope_param = f', scope="{scope}"'.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_scope(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 401:
+                message["headers"] = [
+                    (k, v + self.scope_param) if k.lower() == b"www-authenticate" and b"scope=" not in v else (k, v)
+                    for k, v in message["headers"]
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_scope)
+
+
 async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
     messages: list[Message] = []
     chunks: list[bytes] = []
@@ -187,10 +215,19 @@ def build_protected_app(urls: LabUrls, verifier: IntrospectionTokenVerifier, not
     )
     add_note_tools(server, notebook)
     app = server.streamable_http_app(host=urls.host)
-    # Appended last, it runs inside the SDK's AuthenticationMiddleware and sees the user.
-    app.user_middleware.append(
-        Middleware(ScopeGate, tool_scopes=TOOL_SCOPES, resource_metadata_url=_metadata_url(verifier.resource))
-    )
+    metadata_url = _metadata_url(verifier.resource)
+    # RFC 9728 §2: scopes_supported lists the scopes a client may ask for to use this
+    # resource. The SDK fills it with required_scopes only; we list every scope a tool needs.
+    prm = create_protected_resource_routes(
+        http_url(verifier.resource),
+        [http_url(urls.issuer)],
+        scopes_supported=list(ALL_SCOPES),
+        resource_name="Lab notes",
+    )[0]
+    app.router.routes[:] = [prm if getattr(r, "path", None) == prm.path else r for r in app.router.routes]
+    # Appended last, they run inside the SDK's AuthenticationMiddleware and see the user.
+    app.user_middleware.append(Middleware(ScopeGate, tool_scopes=TOOL_SCOPES, resource_metadata_url=metadata_url))
+    app.user_middleware.append(Middleware(ScopeInChallenge, scope=READ_SCOPE))
     return app
 
 

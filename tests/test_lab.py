@@ -98,3 +98,13 @@ def test_explain_says_what_a_token_is(lab: Lab) -> None:
         assert "revoked" in str(lab.explain(tokens["access_token"]))
     lab.clock.advance(10_000)
     assert "never issued" in str(lab.explain("at_made_up"))
+
+
+def test_metadata_lists_every_scope_and_the_401_names_the_least(lab: Lab) -> None:
+    """RFC 9728 §2 scopes_supported: all a client may ask for; the 401 names what this request needs."""
+    prm = httpx2.get(lab.urls.resource_metadata).json()
+    assert prm["scopes_supported"] == ["notes:read", "notes:write"]
+    response = httpx2.post(lab.mcp_url, json={}, headers={"Accept": "application/json, text/event-stream"})
+    assert response.status_code == 401
+    challenge = response.headers["www-authenticate"]
+    assert challenge.endswith(', scope="notes:read"') and challenge.count("scope=") == 1
