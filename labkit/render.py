@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -117,7 +118,7 @@ def response_note(e: Exchange) -> str:
     location = e.response_headers.get("location", "")
     path = e.path
     if e.status in (401, 403) and "www-authenticate" in e.response_headers:
-        return "WWW-Authenticate: " + short(e.response_headers["www-authenticate"], 50)
+        return "WWW-Authenticate: " + challenge_gist(e.response_headers["www-authenticate"])
     if "error" in body and isinstance(body["error"], str):
         return f"error={body['error']}"
     if path.startswith("/.well-known/oauth-protected-resource"):
@@ -138,6 +139,13 @@ def response_note(e: Exchange) -> str:
     if path == "/introspect" and body:
         return f"active={body.get('active')}, sub={body.get('sub')}, aud={body.get('aud')}"
     return ""
+
+
+def challenge_gist(header: str) -> str:
+    """The parts of a Bearer challenge a client acts on: error, resource_metadata, scope."""
+    params = dict(re.findall(r'(\w+)="([^"]*)"', header))
+    wanted = ("error", "resource_metadata", "scope")
+    return "Bearer " + ", ".join(f"{k}={params[k]}" for k in wanted if k in params)
 
 
 def gist(e: Exchange) -> str:

@@ -13,8 +13,9 @@ def check_password_request(answer: object, trace: Trace) -> Verdict:
     login_row = next(i for i, e in enumerate(trace.exchanges, 1) if e.path == "/login")
     if answer == login_row:
         return right(
-            f"row {login_row}, POST /login to the authorization server. The MCP server and the client "
-            "never see the password: that is the point of OAuth."
+            f"row {login_row}, POST /login to the authorization server. The MCP server never sees the "
+            "password: that is the point of OAuth. (Here the kernel plays the user's browser; notebook 04 "
+            "shows a real browser, where the client's process never touches it either.)"
         )
     if not isinstance(answer, int):
         return wrong("give the row number as an integer")

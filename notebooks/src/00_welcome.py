@@ -20,8 +20,10 @@
 # %% [markdown]
 # ## The parties
 #
-# Six roles take part in every flow; each has its own notebook. The arrows are the requests
-# you will see again and again.
+# Four parties talk in every flow: the client, the user, the MCP server and the authorization
+# server. Six components inside them each get a notebook (MCP server, authorization server,
+# provider, client, token storage, token verifier). The arrows are the requests you will see
+# again and again.
 #
 # ```mermaid
 # sequenceDiagram
@@ -55,6 +57,7 @@
 import labkit
 
 lab = labkit.start()
+lab.reset()  # no clients or tokens from an earlier run
 lab
 
 # %% [markdown]
@@ -86,7 +89,11 @@ who
 
 # %% [markdown]
 # Ten requests, from a refused call to a tool result. Every later notebook zooms into one
-# part of this table.
+# part of this table. Three details: the SDK client opens the session with `server/discover`;
+# after the first `tools/call` it asks `tools/list` for the tool's output schema, to check the
+# result; and the MCP server's own question to the authorization server (introspection) is not
+# in this client-side trace (notebook 06 shows it). Bob got only `notes:read`: the 401 named
+# that scope as what the call needs, so the client asked for no more (notebook 06: step-up).
 
 # %%
 trace

@@ -59,6 +59,10 @@ assert who["subject"] in ("alice", "bob")
 print(f"The MCP server says: you are {who['subject']}, with scopes {who['scopes']}.")
 
 # %% [markdown]
+# Only `notes:read`, even for bob: the 401 named that scope as what the call needs, and the
+# client asks for no more than that. Calling `add_note` would get a 403 and make the client
+# step up (notebook 06).
+#
 # Why the kernel does not freeze while the cell waits: the cell *awaits* (top-level `await`),
 # so the kernel keeps handling your clicks. The form works around two details of
 # ipykernel 7.4 that would otherwise lose what you type; `labkit/widgets.py` explains them.
@@ -66,8 +70,11 @@ print(f"The MCP server says: you are {who['subject']}, with scopes {who['scopes'
 # %% [markdown]
 # ## What happened on the wire
 #
-# Every request of the flow, in order. The user's credentials went to the authorization
-# server only (the row from *User*); the MCP server saw nothing but a bearer token.
+# Every request of the flow, in order. The credentials went to the authorization server only
+# (the row from *User*); the MCP server saw nothing but a bearer token. One honest caveat: here
+# the kernel plays the user's browser, so the process that runs the MCP client posts the
+# password. A real native client must not do that (RFC 8252 §8.12); it opens the system
+# browser instead, as `BrowserLogin` below does.
 
 # %%
 trace
@@ -113,7 +120,8 @@ print(f"signed in as {who['subject']} without a person, in {len(auto.steps)} req
 # A desktop MCP client listens on a loopback port, registers
 # `http://127.0.0.1:<port>/callback` as its redirect URI and opens the system browser
 # (RFC 8252). `BrowserLogin` does the same. It needs a browser that can reach the lab's
-# ports, so on a JupyterHub this cell only says so.
+# ports, so on a JupyterHub this cell only says so. (The output stored in this file comes
+# from the test run, where a scripted browser stands in for a person.)
 
 # %%
 from labkit.browser_login import BrowserLogin
@@ -166,7 +174,7 @@ print("asyncio.run(main()) →", asyncio.run(main()))
 
 # %% [markdown]
 # Why the lab itself does not need it: its servers run in threads with event loops of their
-# own, and its cells use top-level `await`. Where nest_asyncio breaks: it is archived; on
+# own, and its cells use top-level `await`. Why to avoid it: it is archived; on
 # Python 3.12+ applied *before* `import uvicorn` it breaks uvicorn's start (a `loop_factory`
 # TypeError); and a re-entrant `asyncio.run` that waits for a person (the login form) fails
 # (measured on ipykernel 7.4: a RuntimeError, and the kernel stays busy). Keep `await` for
@@ -187,8 +195,8 @@ print("asyncio.run(main()) →", asyncio.run(main()))
 #
 # Complete `MyLogin`: a login strategy that signs in as bob without a person. Use
 # `httpx2.AsyncClient(follow_redirects=False)`. In `redirect_handler`, GET the authorization
-# URL, take the login page from `Location`, POST `username` and `password` to it, and keep
-# the query of the final `Location`. In `callback_handler`, return it as an
+# URL, take the login page from `Location`, POST `username` and `password` to that exact URL
+# (its `?request=` names the pending sign-in), and keep the query of the final `Location`. In `callback_handler`, return it as an
 # `AuthorizationCodeResult(code=..., state=..., iss=...)`.
 
 # %% [exercise] my-login
