@@ -127,7 +127,9 @@ def _copy_notebook(root: Path, name: str, source: Path = NOTEBOOK) -> str:
     return name
 
 
-def _run_all_and_sign_in(base: str, notebook: str, screenshot: Path, *, wrong_first: bool) -> dict[str, float]:
+def _run_all_and_sign_in(
+    base: str, notebook: str, screenshot: Path, *, wrong_first: bool = False, edit_twice: bool = False
+) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
     timings: dict[str, float] = {}
@@ -152,7 +154,18 @@ def _run_all_and_sign_in(base: str, notebook: str, screenshot: Path, *, wrong_fi
                 _type(panel, "bob", "not-bobs-password")
                 panel.get_by_text("Wrong username or password. Try again.").wait_for()
                 timings["wrong password shown"] = time.monotonic() - started
-            _type(panel, "bob", "bob-writes")
+            if edit_twice:
+                # Leave the box with "bo", come back and finish it: the box sends two updates.
+                user.click()
+                user.type("bo", delay=20)
+                user.press("Tab")
+                panel.locator(".widget-text input[type=password]").first.type("bob-writes", delay=20)
+                user.click()
+                user.press("End")
+                user.type("b", delay=20)
+                panel.get_by_role("button", name="Sign in").click()
+            else:
+                _type(panel, "bob", "bob-writes")
             panel.get_by_text("The MCP server says: you are bob").wait_for()
             timings["tool result"] = time.monotonic() - started
             # The last cell (the exercise check) has run: Run All went on by itself.
@@ -235,3 +248,13 @@ def test_welcome_notebook_runs_and_draws_its_diagram(
         finally:
             browser.close()
     _report(capsys, shot, {"all cells done": time.monotonic() - started})
+
+
+def test_a_field_edited_twice_is_heard_twice(
+    jupyter: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The second update of a text box arrives while the cell waits (see labkit.widgets.acknowledge_update)."""
+    base, root = jupyter
+    shot = tmp_path / "edited-twice.png"
+    timings = _run_all_and_sign_in(base, _copy_notebook(root, "client-edit.ipynb"), shot, edit_twice=True)
+    _report(capsys, shot, timings)
