@@ -28,7 +28,11 @@ REDIRECT_URI_CASES: list[tuple[str, bool, str]] = [
     ("https://app.example.com/callback", True, "https is fine anywhere"),
     ("https://app.example.com/callback?tenant=acme", True, "a query is allowed (RFC 6749 §3.1.2); a fragment is not"),
     ("http://127.0.0.1:8765/callback", True, "http on loopback, any port: a native app's listener (RFC 8252 §7.3)"),
-    ("http://localhost/callback", True, "localhost is a loopback host"),
+    (
+        "http://localhost/callback",
+        True,
+        "localhost is a loopback host (RFC 8252 §8.3 prefers 127.0.0.1 or [::1], but this lab accepts it)",
+    ),
     ("http://[::1]:9000/callback", True, "[::1] is the IPv6 loopback address (urlsplit's .hostname spells it ::1)"),
     (
         "http://app.example.com/callback",

@@ -28,22 +28,26 @@ print("MCP server (protected):", lab.mcp_url)
 open_url = lab.open_server_url()
 trace = labkit.Trace()
 async with labkit.connect(open_url, trace=trace) as client:
-    tools = await client.list_tools()
     notes = await client.call_tool("list_notes", {})
     anonymous = await client.call_tool("whoami", {})
+    tools = await client.list_tools()
 
 print("tools:", [tool.name for tool in tools.tools])
 print("list_notes →", notes.structured_content["result"])
 print("whoami →", anonymous.structured_content)
 
 # %% [markdown]
-# MCP is JSON-RPC over HTTP: each of those calls was one `POST /mcp` carrying one method.
+# MCP is JSON-RPC over HTTP: each request is one `POST /mcp` carrying one method.
 # The SDK's client opened with `server/discover` (the handshake of recent protocol versions;
-# an older server gets `initialize` instead).
+# an older server gets `initialize` instead). The `tools/list` right after the first
+# `tools/call` is the SDK's own: it fetches the tool's output schema to validate the
+# structured result. The last `tools/list` is ours.
 
 # %%
 for exchange in trace.exchanges:
     print(exchange.method, exchange.path, exchange.status, exchange.mcp_method)
+methods = [exchange.mcp_method for exchange in trace.exchanges]
+assert methods == ["server/discover", "tools/call", "tools/list", "tools/call", "tools/list"]
 assert anonymous.structured_content == {"authenticated": False}
 
 # %% [markdown]
@@ -53,7 +57,8 @@ assert anonymous.structured_content == {"authenticated": False}
 # ## The same server, protected: 401
 #
 # A raw POST, as any HTTP client would send it: the first JSON-RPC message of a session
-# and no `Authorization` header.
+# and no `Authorization` header. `labkit.manual` sends the older `initialize` handshake,
+# which this server also accepts; the SDK client opens with `server/discover`.
 
 # %%
 import httpx2
@@ -74,15 +79,17 @@ for part in challenge.removeprefix("Bearer ").split(", "):
     print(part)
 assert response.status_code == 401
 assert f'resource_metadata="{lab.urls.resource_metadata}"' in challenge
+assert challenge.endswith(', scope="notes:read"')
 
 # %% [markdown]
-# Two details an expert eye catches, both from the SDK's `RequireAuthMiddleware`:
+# Two details an expert eye catches:
 #
-# - RFC 6750 §3.1 says a request with no credentials at all SHOULD get no `error` code;
-#   the SDK sends `error="invalid_token"` anyway. Clients must not rely on it either way.
-# - The MCP authorization spec (since 2025-11-25) says the server SHOULD add a `scope`
-#   parameter naming the scopes to ask for. There is none here, so a client falls back to
-#   `scopes_supported` in the metadata below.
+# - The SDK answers a request with no token with `error="invalid_token"`, although RFC 6750
+#   §3.1 says a request without authentication information SHOULD get no error code: an SDK
+#   deviation, listed in notebook 07's "SDK vs RFC" box.
+# - `scope="notes:read"` names the scope this request needs, as the MCP authorization spec
+#   asks (the parameter is RFC 6750 §3's). mcp 2.3.0 leaves it out; the lab adds it, with
+#   a small middleware you meet below.
 #
 # A made-up token gets the same 401: to this server, it is just a token the authorization
 # server does not know.
@@ -113,11 +120,18 @@ for key, value in resource_metadata.items():
 #   (RFC 9728 §3.3: a client must check that, or anyone could point it at other metadata).
 #   It is also what the client names in `resource=` when it asks for a token (RFC 8707).
 # - `authorization_servers` says whom to ask: notebook 02 goes there.
-# - `scopes_supported` is what this endpoint requires: `notes:read`.
+# - `scopes_supported` lists the scopes a client may request for this resource (RFC 9728 §2):
+#   both, since `add_note` needs `notes:write`. It is not what every request needs: that is
+#   the 401's `scope`, `notes:read`.
+#
+# A client asks for the 401's `scope` first, and for `scopes_supported` only when the 401
+# names none (MCP spec). So `bob`, who may write, gets only `notes:read` from the SDK client
+# at first; a 403 on `add_note` makes it step up (notebook 06).
 
 # %%
 assert resource_metadata["resource"] == lab.mcp_url
 assert resource_metadata["authorization_servers"] == [lab.issuer_url]
+assert resource_metadata["scopes_supported"] == ["notes:read", "notes:write"]
 print("authorization server:", resource_metadata["authorization_servers"][0])
 
 # %% [markdown]
@@ -139,8 +153,10 @@ print("authorization server:", resource_metadata["authorization_servers"][0])
 # )
 # ```
 #
-# The tools are plain functions; `whoami` reads the verified token with the SDK's
-# `get_access_token()`. This cell checks that the quote above is still what the file says:
+# Then it swaps the SDK's metadata route for one listing both scopes (the SDK lists
+# `required_scopes` only) and appends two middlewares of its own. The tools are plain
+# functions; `whoami` reads the verified token with the SDK's `get_access_token()`.
+# This cell checks that the quote above is still what the file says:
 
 # %%
 import inspect
@@ -154,21 +170,26 @@ quoted = [
     "resource_server_url=verifier.resource",
     "required_scopes=[READ_SCOPE]",
     "validate_token_resource=False",
+    "scopes_supported=list(ALL_SCOPES)",
 ]
 assert all(line in source for line in quoted)
 assert "get_access_token()" in inspect.getsource(resource_server.add_note_tools)
 
 # %% [markdown]
-# What did `auth=` add? Build the app once more (not served) and look. The open server has
-# one route and no middleware; this one has the metadata route too, the SDK's two
-# middlewares, and labkit's `ScopeGate`.
+# What did `auth=` add? Build both apps once more (not served) and compare. The open server
+# has one route and no middleware; the protected one has the metadata route too, the SDK's
+# two middlewares, and labkit's `ScopeGate` and `ScopeInChallenge`.
 
 # %%
+open_app = resource_server.build_open_app(lab.urls, lab.notebook)
 app = resource_server.build_protected_app(lab.urls, lab.verifier, lab.notebook)
-for route in app.routes:
-    print("route", route.path, "→", type(route.endpoint).__name__)
-for middleware in app.user_middleware:
-    print("middleware", middleware.cls.__name__)
+for label, built in (("open", open_app), ("protected", app)):
+    print(f"{label}:")
+    for route in built.routes:
+        print("  route", route.path, "→", type(route.endpoint).__name__)
+    for middleware in built.user_middleware:
+        print("  middleware", middleware.cls.__name__)
+assert len(open_app.routes) == 1 and open_app.user_middleware == []
 
 # %% [markdown]
 # One request to `/mcp` goes through them in this order:
@@ -178,7 +199,9 @@ for middleware in app.user_middleware:
 #    anonymous.
 # 2. `AuthContextMiddleware`: keeps the verified token where `get_access_token()` finds it.
 # 3. `ScopeGate` (labkit's): a `tools/call` of `add_note` needs `notes:write`, or 403.
-# 4. `RequireAuthMiddleware` on the `/mcp` route: anonymous → 401 with the challenge you
+# 4. `ScopeInChallenge` (labkit's): on the way back, adds `scope="notes:read"` to a 401's
+#    `WWW-Authenticate`.
+# 5. `RequireAuthMiddleware` on the `/mcp` route: anonymous → 401 with the challenge you
 #    saw; a token without `notes:read` → 403 `insufficient_scope`.
 #
 # The metadata route has no `RequireAuthMiddleware`: anyone may read it, and its CORS
@@ -187,7 +210,8 @@ for middleware in app.user_middleware:
 # ## With a token
 #
 # Notebook 02 gets a token step by step; here `manual.tokens_for` does it in one call
-# (register, sign in as `bob`, exchange the code).
+# (register, sign in as `bob`, exchange the code), asking for `notes:read` as the SDK
+# client would.
 
 # %%
 with manual.http() as c:
@@ -226,9 +250,11 @@ assert who["audience"] == lab.mcp_url
 #
 # - An MCP server is JSON-RPC over `POST /mcp`. Without auth, anyone calls any tool.
 # - With `MCPServer(..., token_verifier=..., auth=AuthSettings(...))`, a request without a
-#   valid token gets 401 and `WWW-Authenticate: Bearer ..., resource_metadata="..."`.
-# - The protected-resource metadata (RFC 9728) names the resource and its authorization
-#   servers: from the MCP URL alone, a client finds where to get a token.
+#   valid token gets 401 and `WWW-Authenticate: Bearer ..., resource_metadata="..."` (the
+#   lab adds `scope="..."`, the scope to ask for first).
+# - The protected-resource metadata (RFC 9728) names the resource, its authorization
+#   servers and the scopes a client may request: from the MCP URL alone, a client finds
+#   where to get a token.
 # - With a token, the tool sees the verified token (`get_access_token()`), never a password.
 #
 # ## Exercise

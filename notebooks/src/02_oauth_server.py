@@ -3,7 +3,8 @@
 #
 # You do, one request at a time, what an MCP client does to get a token: read the
 # authorization server's metadata, register, send the user to `/authorize` with PKCE and
-# `state`, sign in, and trade the code for tokens. Every request is printed as it is sent.
+# `state`, sign in, and trade the code for tokens. Each request is printed with its answer,
+# once the answer has arrived.
 
 # %% [markdown]
 # ## Start the lab
@@ -96,6 +97,11 @@ assert metadata["authorization_response_iss_parameter_supported"] is True
 # The client has never met this server, so it registers: it says where codes may be sent
 # (`redirect_uris`) and that it has no secret (`token_endpoint_auth_method: none`, a
 # *public* client: a notebook or a desktop app cannot keep one).
+#
+# Since the MCP spec revision of 2025-11-25, a client SHOULD use Client ID Metadata Documents
+# when the server supports them (the `client_id` is an https URL of the client's metadata;
+# the SDK's `client_metadata_url`), and dynamic registration is the fallback. The lab uses
+# registration because its clients run on loopback, with no https URL to publish.
 
 # %%
 client = manual.register(lab, c)
@@ -133,7 +139,8 @@ assert not pkce.check_pair(pkce.make_verifier(), challenge)
 # ## 4. The authorization request
 #
 # `state` is a random value the client keeps and must get back unchanged: it ties the answer
-# to this request, so an attacker cannot slip their own code into the client (CSRF).
+# to this request, so an attacker cannot slip their own code into the client (CSRF,
+# RFC 6749 §10.12).
 # `resource` names the MCP server the token is for (RFC 8707); the MCP spec requires it.
 
 # %%
@@ -161,8 +168,12 @@ assert login_page.startswith(lab.urls.endpoint("/login?request="))
 # ## 5. The user signs in
 #
 # A browser would GET that page and show a form; pressing *Sign in* posts it. We send what
-# the form sends: the hidden `request` id, the credentials, and the button pressed. The
-# password goes to the authorization server only: the MCP client never sees it.
+# the form sends: the hidden `request` id, the credentials, and the button pressed.
+#
+# The MCP server never sees the password: it goes to the authorization server only. Here the
+# kernel plays the user's browser, so the process that runs the MCP client handles it too.
+# That is a lab shortcut: a native app must not use an embedded user agent for this
+# (RFC 8252 §8.12); it opens the system browser, as `BrowserLogin` does in notebook 04.
 
 # %%
 request_id = manual.query_of(login_page)["request"]
@@ -218,8 +229,8 @@ response = c.post(metadata["token_endpoint"], data=form)
 tokens = response.json()
 
 # %% [markdown]
-# The server hashed the verifier, compared it with the challenge it kept with the code, and
-# answered with tokens (and `Cache-Control: no-store`: no proxy may keep them).
+# The server hashed the verifier, compared it with the challenge it kept with the code
+# (RFC 7636 §4.6), and answered with tokens (and `Cache-Control: no-store`: no proxy may keep them).
 
 # %%
 for key, value in tokens.items():
@@ -258,8 +269,9 @@ c.close()
 # - **Registration** (RFC 7591): a public client, no secret; the server decides what it registers.
 # - **/authorize**: `client_id`, exact `redirect_uri`, `scope`, `resource`, a random `state`,
 #   and the S256 `code_challenge`. The answer is a redirect to the login page.
-# - **Login**: the password goes to the authorization server only. The answer redirects to
-#   the client with `code`, `state` and `iss`; the client checks `state` and `iss`.
+# - **Login**: the password goes to the authorization server, never to the MCP server. The
+#   answer redirects to the client with `code`, `state` and `iss`; the client checks `state`
+#   and `iss`.
 # - **/token**: the code plus the `code_verifier` that only this client knows.
 #
 # The SDK's client makes the same requests (compare the trace in notebook 00), after

@@ -170,10 +170,14 @@ for label, params in spoiled.items():
 # %% [markdown]
 # Read the last column:
 #
-# - The first five never reach `authorize`: the SDK refused them after `get_client`.
+# - None of the first five reaches `authorize`. The SDK refused the first three by checking
+#   what `get_client` returned (no client; a redirect URI or scope not registered). No
+#   `code_challenge` and `plain` failed its parameter validation, before any lookup; it
+#   called `get_client` afterwards only to find the redirect URI to send the error to.
 # - An unknown client or an unregistered `redirect_uri` gets a 400 answer, **not** a redirect:
 #   a redirect URI the server cannot vouch for must receive nothing (RFC 6749 §4.1.2.1),
-#   or the server becomes an open redirector. The others go back to the client with `error`.
+#   or the server becomes an open redirector (§10.15). The others go back to the client
+#   with `error`.
 # - `resource` is the provider's business: the SDK passes it through unchecked, and our
 #   `authorize` requires it and refuses a server it does not issue tokens for
 #   (`invalid_target`, RFC 8707).
@@ -341,8 +345,9 @@ assert response.json()["error_description"] == "authorization code has expired"
 #
 # ## Recap
 #
-# - `/register`, `/authorize`, `/token` and `/revoke` each check the request, then call one or
-#   two provider methods; a request the SDK refuses never reaches your code.
+# - `/register`, `/authorize`, `/token` and `/revoke` each check the request and call one to
+#   three provider methods (`/revoke` up to four); a request the SDK refuses never reaches
+#   `register_client`, `authorize` or `exchange_authorization_code`.
 # - `authorize` returns a URL; the login page at that URL, and minting the code after it,
 #   are entirely the provider author's.
 # - The SDK checks a code's client, expiry, redirect URI and PKCE verifier; only the provider
@@ -352,8 +357,10 @@ assert response.json()["error_description"] == "authorization code has expired"
 #
 # Write `redirect_uri_allowed(uri)`: `True` for https anywhere or http on a loopback host
 # (`127.0.0.1`, `localhost`, `[::1]`, any port), `False` for anything else and for any URI
-# with a fragment. `urllib.parse.urlsplit` does the parsing. The check tries twelve URIs,
-# some of them made to fool a prefix test.
+# with a fragment. `urllib.parse.urlsplit` does the parsing; its `.hostname` gives `[::1]`
+# as `::1`, without brackets. RFC 8252 §8.3 recommends the loopback IP literals over
+# `localhost`; the lab still accepts `localhost`. The check tries twelve URIs, some of them
+# made to fool a prefix test.
 
 # %% [exercise] redirect-uri-policy
 def redirect_uri_allowed(uri: str) -> bool:
