@@ -9,6 +9,7 @@ def s256(verifier: str) -> str:
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
+
 # %% [solution] read-callback
 from urllib.parse import parse_qs, urlsplit
 

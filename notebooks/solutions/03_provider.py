@@ -14,6 +14,7 @@ def redirect_uri_allowed(uri: str) -> bool:
         return True
     return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
 
+
 # %% [solution] single-use-codes
 from mcp.server.auth.provider import TokenError
 

@@ -15,7 +15,7 @@
 # | 04 | Client | the SDK's `OAuthClientProvider` with a login form, a trace, a diagram |
 # | 05 | Token storage | tokens that survive a restart; refresh and its rotation |
 # | 06 | Token verifier | introspection, audience, scopes and step-up, revocation and caching |
-# | 07 | When rules break | each rule broken on purpose, with the exact error the spec requires |
+# | 07 | When rules break | each rule broken on purpose: the error the server answers, and what the spec requires |
 
 # %% [markdown]
 # ## The parties

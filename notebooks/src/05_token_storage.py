@@ -49,7 +49,7 @@ print("refresh_token:", short(tokens.refresh_token))
 print("client_id:    ", client_info.client_id)
 
 # %% [markdown]
-# ## Two facts the protocol forgets (python-sdk issue #3250)
+# ## Two facts the SDK's `TokenStorage` protocol forgets (python-sdk issue #3250)
 #
 # A stored session must still work in the next process. With mcp 2.3.0 two facts do not
 # reach the storage, because the SDK keeps them only in its client object:
@@ -57,7 +57,7 @@ print("client_id:    ", client_info.client_id)
 # | fact | why the four methods lose it | what a restarted client does without it |
 # |---|---|---|
 # | when the access token expires | `OAuthToken` says `expires_in=300`: 300 s from a moment it does not record | counts the token as valid forever, sends it expired, gets 401 and makes the user sign in again instead of refreshing |
-# | the authorization server's metadata | discovery results are not part of the protocol | sends its refresh to `<MCP server origin>/token`, which is the wrong server here |
+# | the authorization server's metadata | discovery results are not part of `TokenStorage` | sends its refresh to `<MCP server origin>/token`, which is the wrong server here |
 #
 # labkit's storages keep both, and `labkit.oauth_client` hands them back to the SDK's client
 # before its first request (`hand_back_session` in `labkit/client.py`):
@@ -103,7 +103,7 @@ print("files in the directory:", sorted(p.name for p in Path(workdir.name).iterd
 assert stat.S_IMODE(mode) == 0o600
 
 # %% [markdown]
-# What is inside: the four things of the protocol, plus the two facts.
+# What is inside: the four things of `TokenStorage`, plus the two facts.
 
 # %%
 import json

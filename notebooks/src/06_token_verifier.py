@@ -38,8 +38,8 @@ assert info["active"] is True and info["aud"] == lab.mcp_url
 # - `aud`: the resource the token was minted for (RFC 8707): this MCP server's URL.
 # - `iss`, `iat`, `exp`: who issued it and its lifetime (seconds since the epoch).
 #
-# That answer reveals who the token belongs to, so not anyone may ask: the endpoint wants a
-# resource server's own credentials (RFC 7662 §2.1). Without them:
+# That answer reveals who the token belongs to, so not just anyone may ask: the endpoint
+# wants a resource server's own credentials (RFC 7662 §2.1). Without them:
 
 # %%
 anonymous = http.post(lab.urls.endpoint("/introspect"), data={"token": token})
@@ -49,8 +49,9 @@ assert anonymous.status_code == 401 and "active" not in anonymous.json()
 # %% [markdown]
 # ## The verifier inside a flow
 #
-# The MCP server asks for you on every request that carries a token. Point the verifier's
-# own trace at the flow's trace to see its introspection call between the client's rows.
+# The MCP server asks the authorization server about each token it receives, and keeps a
+# positive answer for 30 s. Point the verifier's own trace at the flow's trace to see its
+# introspection call between the client's rows.
 
 # %%
 trace = labkit.Trace()
@@ -65,8 +66,8 @@ trace
 
 # %% [markdown]
 # One introspection (the row sent by the MCP server) although the client made three
-# requests with the token: the verifier caches a positive answer for 30 s. Keep that in
-# mind; the end of this notebook shows what it costs.
+# requests with the token: the cached answer served the other two. Keep that in mind; the
+# end of this notebook shows what it costs.
 #
 # ## The `TokenVerifier` protocol: one method
 #
@@ -107,7 +108,10 @@ await verifier.aclose()
 # resource when it asks for a token (`resource=`), the authorization server writes it into
 # `aud`, and each server refuses tokens whose `aud` is not itself.
 #
-# Start a second MCP server with the same tools, and send it bob's token for the first:
+# The lab names its MCP servers: `'notes'` is the one so far (`lab.mcp_url`; its verifier is
+# `lab.verifier`). `lab.add_resource_server(name)` starts another with the same tools and
+# returns its URL; below come `'second'` and then `'careless'`. Send `'second'` bob's token
+# for `'notes'`:
 
 # %%
 second_url = lab.add_resource_server("second")
@@ -120,9 +124,13 @@ print("refused for their audience at 'second':", second.stats.rejected_audience 
 assert response.status_code == 401 and second.stats.rejected_audience == refused_before + 1
 
 # %% [markdown]
-# The token is active (introspection said so), yet refused: `aud` names the first server.
-# The other way round too: a token minted for `second` does not work at the first server,
-# and `lab.verifier.stats.rejected_audience` counts it.
+# The token is active (introspection said so), yet refused: `aud` names `'notes'`. The 401
+# gives no reason: its `error_description` ("Authentication required") is the SDK's text for
+# every 401, because a `TokenVerifier` can only return `None`. The reason stays in the
+# resource server: here in the verifier's stats (a production verifier would also log it).
+#
+# The other way round too: a token minted for `'second'` does not work at `'notes'`, and
+# `lab.verifier.stats.rejected_audience` counts it.
 
 # %%
 refused_before = lab.verifier.stats.rejected_audience
@@ -170,6 +178,7 @@ assert who["subject"] == "bob" and who["audience"] == lab.mcp_url
 
 # %%
 import json
+import re
 
 _, alice = manual.tokens_for(lab, http, user="alice", scope="notes:read notes:write")
 print("alice's token scope:", alice["scope"])
@@ -190,6 +199,10 @@ assert response.status_code == 403 and 'scope="notes:write"' in response.headers
 # which scope is missing, so a client can ask for it. The SDK's client does so by itself:
 # bob signs in with read access, calls `add_note`, gets the 403 and authorizes again with
 # the larger scope (step-up), then retries the call.
+#
+# Why read access first, although bob may write and the resource metadata lists both
+# scopes? The first 401 names `scope="notes:read"`, the scope every request needs, and the
+# SDK's client asks for the scope a 401 names before it looks at `scopes_supported`.
 
 # %%
 trace = labkit.Trace()
@@ -198,6 +211,10 @@ oauth = labkit.oauth_client(lab.mcp_url, login, clock=lab.clock)
 async with labkit.connect(lab.mcp_url, oauth, trace=trace) as client:
     result = await client.call_tool("add_note", {"text": "bob stepped up"})
 print(result.structured_content["result"], "· logins:", login.logins)
+challenge = trace.exchanges[0].response_headers["www-authenticate"]
+print("row 1, the 401 names:      ", re.search(r'scope="[^"]*"', challenge).group())
+print("row 5, /authorize asks for:", trace.exchanges[4].query["scope"])
+assert trace.exchanges[4].query["scope"] == "notes:read"
 assert login.logins == 2 and trace.exchanges[8].status == 403
 assert trace.exchanges[9].query["scope"] == "notes:read notes:write"
 trace
@@ -268,7 +285,9 @@ lab.provider.revocation_listeners.append(lab.verifier.forget)
 #
 # One client session making five tool calls with one token, first with the cache (30 s),
 # then without (`cache_seconds = 0`). Counts, not timings: each introspection is one more
-# round trip to the authorization server.
+# round trip to the authorization server. Five calls make seven requests: `server/discover`
+# opens the session, and after the first `tools/call` the SDK's client sends `tools/list`
+# to fetch the tool's output schema and validate the structured result against it.
 
 # %%
 _, tokens = manual.tokens_for(lab, http)
@@ -282,6 +301,7 @@ for seconds in (30, 0):
     made = lab.verifier.stats.introspections - before
     print(f"cache {seconds:2d} s: {len(counted.exchanges)} requests to the MCP server, {made} introspection(s)")
 lab.verifier.cache_seconds = 30
+print("the requests:", [e.mcp_method for e in counted.exchanges])
 
 # %% [markdown]
 # The trade-off, in one line: a cache of *n* seconds saves a round trip per request, and

@@ -1,10 +1,11 @@
 # %% [markdown]
-# # 07 · When rules break: each OAuth rule broken on purpose, and the exact error the spec requires
+# # 07 · When rules break: each OAuth rule broken on purpose, the error the server answers, and what the spec requires
 #
 # Notebooks 02 to 06 followed the rules. Here you break them one at a time, over raw HTTP
 # with `labkit.manual` (the same calls as the lab's rule tests in `tests/test_rules_*.py`),
 # and read the server's exact answer: status, `error`, `error_description`. Each section
-# says in one sentence why the rule exists.
+# says in one sentence why the rule exists. Where mcp 2.3.0 answers otherwise than the RFC,
+# the section says so, and a box after the summary lists every such difference.
 #
 # The lab is local and throwaway, so its codes, verifiers and tokens are shown.
 
@@ -22,6 +23,7 @@ lab
 
 # %%
 broken = {}  # rule -> (status, error), filled as we go
+spec_says = {}  # rule -> the error the RFC names, where mcp 2.3.0 answers another
 
 
 def answer(rule, response):
@@ -74,19 +76,27 @@ print("first access token:", manual.introspect(lab, http, tokens["access_token"]
 assert manual.introspect(lab, http, tokens["access_token"]) == {"active": False}
 
 # %% [markdown]
-# ## 3. The redirect URI must match, exactly (RFC 6749 §4.1.3, §4.1.2.1)
+# ## 3. The redirect URI must match, exactly (OAuth 2.1, RFC 9700 §2.1; RFC 6749 §4.1.3)
 #
-# A client with two registered redirect URIs signs in with the first, then names the second
+# At `/token`, the redirect URI must be the one sent to `/authorize` (RFC 6749 §4.1.3). A
+# client with two registered redirect URIs signs in with the first, then names the second
 # at `/token`:
 
 # %%
 app = manual.register(lab, http, redirect_uris=[manual.REDIRECT_URI, manual.OTHER_REDIRECT_URI])
 auth = manual.authorize(lab, http, app, redirect_uri=manual.REDIRECT_URI)
 answer("redirect URI mismatch at /token", manual.exchange(lab, http, auth, redirect_uri=manual.OTHER_REDIRECT_URI))
+spec_says["redirect URI mismatch at /token"] = "invalid_grant"  # RFC 6749 §5.2
 assert broken["redirect URI mismatch at /token"] == (400, "invalid_request")
 
 # %% [markdown]
-# And at `/authorize`, a redirect URI that was never registered:
+# Refused, but with the wrong code: this is an mcp 2.3.0 deviation. RFC 6749 §5.2 names
+# `invalid_grant` for a code that "does not match the redirection URI used in the
+# authorization request"; the SDK's token handler answers `invalid_request`.
+#
+# At `/authorize`, the redirect URI must equal one registered, character for character
+# (OAuth 2.1, RFC 9700 §2.1; RFC 6749 §3.1.2.3 still allowed partial matching). One that was
+# never registered:
 
 # %%
 evil = "http://127.0.0.1/evil"
@@ -198,10 +208,11 @@ assert broken["refresh token reuse"] == (400, "invalid_grant")
 # thief from the owner, so it ends the whole grant, newest tokens included; the owner signs
 # in again, the thief is out.
 #
-# ## 8. The login page escapes what it shows, and forbids scripts (RFC 6749 §10.14, OWASP XSS)
+# ## 8. The login page escapes what it shows, runs no script, and cannot be framed (RFC 6749 §10.14, §10.13)
 #
-# Registration is open to anyone (RFC 7591), and the login page shows the client's name.
-# Register a client whose name is a script, and open its login page:
+# Registration is open here (RFC 7591 allows that), and the login page shows the client's
+# name: input from outsiders, which RFC 6749 §10.14 says to validate and sanitize (OWASP:
+# cross-site scripting). Register a client whose name is a script, and open its login page:
 
 # %%
 script = "<script>alert(1)</script>"
@@ -215,7 +226,8 @@ assert script not in page.text
 # %% [markdown]
 # The name is shown as text (`&lt;script&gt;`), never as markup. A second line of defence,
 # in case some value one day escapes the escaping: the page tells the browser to run no
-# script at all, and not to let other sites frame it (clickjacking).
+# script at all. And it forbids other sites to frame it: clickjacking, RFC 6749 §10.13,
+# which names `X-Frame-Options`; CSP's `frame-ancestors` is the newer form of the same.
 
 # %%
 for header in ("content-security-policy", "x-frame-options"):
@@ -225,32 +237,54 @@ assert "default-src 'none'" in page.headers["content-security-policy"]
 
 # %% [markdown]
 # ## Summary
+#
+# Every rule broken above, with the server's answer; a note marks where the RFC names another.
 
 # %%
 http.close()  # no more requests by hand
 for rule, (status, what) in broken.items():
-    print(f"{rule:32} {status}  {what}")
+    note = f"  ← mcp 2.3.0 deviation; the RFC says {spec_says[rule]}" if rule in spec_says else ""
+    print(f"{rule:32} {status}  {what}{note}")
+
+# %% [markdown]
+# ## SDK vs RFC: where mcp 2.3.0 answers differently
+#
+# Checked against the installed SDK's server code (`mcp/server/`). Keep them in mind when
+# you compare a server's answers with the specs.
+#
+# | situation | mcp 2.3.0 | the spec | this lab |
+# |---|---|---|---|
+# | 401 for a request with no token | `error="invalid_token"` | no error code when the request had no authentication information (RFC 6750 §3.1) | as the SDK |
+# | `redirect_uri` at `/token` differs from `/authorize` | `invalid_request` | `invalid_grant` (RFC 6749 §5.2) | as the SDK (section 3) |
+# | unknown `grant_type` at `/token` | `invalid_request` | `unsupported_grant_type` (RFC 6749 §5.2) | as the SDK |
+# | `resource` in the token request | read, never passed to the provider | names the resource the token is for (RFC 8707 §2.2) | binds the token to the authorization request's `resource` |
+# | the 401's `scope` | none | the scope the request needs (MCP authorization spec) | adds `scope="notes:read"` (`labkit/resource_server.py`) |
+# | `scopes_supported` in the resource metadata | the required scopes only | the scopes a client may request (RFC 9728 §2) | lists both (`labkit/resource_server.py`) |
+# | `/revoke` from a public client | requires a `client_secret` field (400 without) | `token` and the `client_id` suffice (RFC 7009 §2.1) | adds an empty one (`labkit/auth_server.py`) |
 
 # %% [markdown]
 # ## Recap
 #
 # - The code is bound to the PKCE verifier, the client, and the redirect URI; it is used
-#   once, and a replay revokes what it gave. Each broken binding is `invalid_grant` or
-#   `invalid_request` at `/token`.
-# - An unverified redirect URI gets an error page, never a redirect.
+#   once, and a replay revokes what it gave. A broken binding is `invalid_grant` at `/token`
+#   (RFC 6749 §5.2), except that mcp 2.3.0 answers a redirect URI mismatch `invalid_request`.
+# - A redirect URI not registered exactly gets an error page, never a redirect.
 # - `state` is the client's own check; the SDK refuses a mismatch before redeeming the code.
 # - A resource server answers 401 `invalid_token` for an expired token and for a token
 #   minted for another server.
 # - Refresh tokens rotate; a reuse revokes the grant.
 # - Whatever an outsider chose (a client name) is escaped on the login page, and the page
 #   allows no script and no framing.
+# - mcp 2.3.0 answers a few cases otherwise than the RFCs (the box above); the lab bridges
+#   the ones a client acts on.
 #
 # ## Exercise: predict the server's answer
 #
 # Eight more rules, not broken above. For each, write the `error` code you expect from the
-# lab's servers (they follow the RFCs). Choose among: `invalid_request`, `invalid_client`,
-# `invalid_grant`, `invalid_scope`, `invalid_target`, `invalid_redirect_uri`,
-# `unsupported_response_type`, `access_denied`, `invalid_token`, `insufficient_scope`.
+# lab's servers. For these eight the lab answers the code the RFCs name (none is in the box
+# above). Choose among: `invalid_request`, `invalid_client`, `invalid_grant`,
+# `invalid_scope`, `invalid_target`, `invalid_redirect_uri`, `unsupported_response_type`,
+# `access_denied`, `invalid_token`, `insufficient_scope`.
 # The check breaks each rule on the running lab and compares.
 
 # %% [exercise] predictions
