@@ -13,6 +13,7 @@ from mcp.client.auth import OAuthClientProvider, TokenStorage
 from mcp.client.auth.oauth2 import OAuthContext
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata, OAuthToken
+from pydantic import AnyUrl
 
 from labkit.clock import LabClock
 from labkit.http import async_client
@@ -78,7 +79,7 @@ def oauth_client(
     """
     metadata = OAuthClientMetadata(
         client_name=client_name,
-        redirect_uris=[login.redirect_uri],  # type: ignore[list-item]  (pydantic parses the string)
+        redirect_uris=[AnyUrl(login.redirect_uri)],
         grant_types=["authorization_code", "refresh_token"],
         response_types=["code"],
         token_endpoint_auth_method="none",

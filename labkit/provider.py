@@ -23,6 +23,7 @@ from mcp.server.auth.provider import (
     AccessToken,
     AuthorizationCode,
     AuthorizationParams,
+    IdentityAssertionParams,
     RefreshToken,
     RegistrationError,
     TokenError,
@@ -276,6 +277,12 @@ class LabProvider:
             if grant.revoked:
                 raise TokenError("invalid_grant", "the grant behind this code was revoked")
             return self._issue(grant, grant.scopes)
+
+    async def exchange_identity_assertion(
+        self, client: OAuthClientInformationFull, params: IdentityAssertionParams
+    ) -> OAuthToken:
+        """SEP-990's enterprise grant is not part of this lab (and is off in create_auth_routes)."""
+        raise TokenError("unsupported_grant_type", "this lab does not accept identity assertions")
 
     # -- tokens -----------------------------------------------------------------------
 

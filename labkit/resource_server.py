@@ -204,8 +204,8 @@ def build_protected_app(urls: LabUrls, verifier: IntrospectionTokenVerifier, not
         "lab-notes",
         token_verifier=verifier,
         auth=AuthSettings(
-            issuer_url=urls.issuer,  # type: ignore[arg-type]  (pydantic parses the string)
-            resource_server_url=verifier.resource,  # type: ignore[arg-type]
+            issuer_url=http_url(urls.issuer),
+            resource_server_url=http_url(verifier.resource),
             required_scopes=[READ_SCOPE],
             # Our verifier checks the audience itself (verifier.py), so a notebook can switch
             # that check off and watch what breaks; the SDK's own check would hide it.

@@ -8,6 +8,7 @@ import inspect
 from typing import Any
 
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+from pydantic import AnyUrl
 
 from labkit.autologin import AutoLogin
 from labkit.client import connect, oauth_client
@@ -17,7 +18,7 @@ from labkit.trace import Trace
 
 METHODS = ("get_tokens", "set_tokens", "get_client_info", "set_client_info")
 PROBE_TOKENS = OAuthToken(access_token="at_probe", token_type="Bearer", expires_in=300, refresh_token="rt_probe")
-PROBE_CLIENT = OAuthClientInformationFull(client_id="probe-client", redirect_uris=["http://127.0.0.1/callback"])
+PROBE_CLIENT = OAuthClientInformationFull(client_id="probe-client", redirect_uris=[AnyUrl("http://127.0.0.1/callback")])
 
 
 class _Failed(Exception):

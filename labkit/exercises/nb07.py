@@ -26,7 +26,7 @@ def _error_of(response: httpx2.Response) -> str:
 def _authorize_with(lab: Lab, c: httpx2.Client, **overrides: str | None) -> str:
     client = manual.register(lab, c)
     challenge = pkce.s256_challenge(pkce.make_verifier())
-    params = manual.authorize_params(lab, client, challenge=challenge, **overrides)
+    params = manual.authorize_params(lab, client, challenge=challenge, **overrides)  # type: ignore[arg-type]
     return _error_of(manual.start_authorization(lab, c, params))
 
 

@@ -143,12 +143,12 @@ print("authorization server:", resource_metadata["authorization_servers"][0])
 # ```python
 # server = MCPServer(
 #     "lab-notes",
-#     token_verifier=verifier,                    # asked about every bearer token (notebook 06)
+#     token_verifier=verifier,  # asked about every bearer token (notebook 06)
 #     auth=AuthSettings(
-#         issuer_url=urls.issuer,                 # → authorization_servers in the metadata
-#         resource_server_url=verifier.resource,  # → resource, and where the metadata lives
-#         required_scopes=[READ_SCOPE],           # every request needs notes:read
-#         validate_token_resource=False,          # the audience check is in our verifier
+#         issuer_url=http_url(urls.issuer),  # → authorization_servers in the metadata
+#         resource_server_url=http_url(verifier.resource),  # → resource; where the metadata lives
+#         required_scopes=[READ_SCOPE],  # every request needs notes:read
+#         validate_token_resource=False,  # the audience check is in our verifier
 #     ),
 # )
 # ```
@@ -166,8 +166,8 @@ from labkit import resource_server
 source = inspect.getsource(resource_server.build_protected_app)
 quoted = [
     "token_verifier=verifier",
-    "issuer_url=urls.issuer",
-    "resource_server_url=verifier.resource",
+    "issuer_url=http_url(urls.issuer)",
+    "resource_server_url=http_url(verifier.resource)",
     "required_scopes=[READ_SCOPE]",
     "validate_token_resource=False",
     "scopes_supported=list(ALL_SCOPES)",
