@@ -7,6 +7,7 @@ driver; nothing downloads a browser. Without chromium the test skips with a hint
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -15,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import nbformat
@@ -127,13 +129,11 @@ def _copy_notebook(root: Path, name: str, source: Path = NOTEBOOK) -> str:
     return name
 
 
-def _run_all_and_sign_in(
-    base: str, notebook: str, screenshot: Path, *, wrong_first: bool = False, edit_twice: bool = False
-) -> dict[str, float]:
+@contextlib.contextmanager
+def _run_all(base: str, notebook: str) -> Iterator[Any]:
+    """A fresh Chromium page on ``notebook``, Run All started; yields the notebook panel."""
     from playwright.sync_api import sync_playwright
 
-    timings: dict[str, float] = {}
-    started = time.monotonic()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -146,7 +146,19 @@ def _run_all_and_sign_in(
             )
             # Start Run All without awaiting its promise (it resolves only when every cell is done).
             page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-            panel = page.locator(".jp-NotebookPanel:visible")
+            yield page.locator(".jp-NotebookPanel:visible")
+        finally:
+            browser.close()
+
+
+def _run_all_and_sign_in(
+    base: str, notebook: str, screenshot: Path, *, wrong_first: bool = False, edit_twice: bool = False
+) -> dict[str, float]:
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    with _run_all(base, notebook) as panel:
+        page = panel.page
+        try:
             user = panel.locator(".widget-text input[type=text]").first
             user.wait_for()
             timings["form shown"] = time.monotonic() - started
@@ -177,8 +189,6 @@ def _run_all_and_sign_in(
             page.screenshot(path=str(screenshot.with_name("failure-" + screenshot.name)))
             print(f"failure screenshot: {screenshot.with_name('failure-' + screenshot.name)}")
             raise
-        finally:
-            browser.close()
     return timings
 
 
@@ -222,39 +232,15 @@ def test_welcome_notebook_runs_and_draws_its_diagram(
     jupyter: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``jupyter lab`` opens the welcome notebook; Run All works and the Mermaid diagram is drawn."""
-    from playwright.sync_api import sync_playwright
-
     base, root = jupyter
     name = _copy_notebook(root, "welcome.ipynb", ROOT / "notebooks" / "00_welcome.ipynb")
     shot = tmp_path / "welcome.png"
     started = time.monotonic()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.set_default_timeout(STEP_TIMEOUT_MS)
-            page.goto(f"{base}/lab/workspaces/welcome/tree/{name}?reset")
-            page.wait_for_function(
-                "window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'"
-            )
-            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-            panel = page.locator(".jp-NotebookPanel:visible")
-            panel.get_by_text("Not attempted yet: password_request").wait_for()
-            diagram = panel.locator(".jp-RenderedMermaid").first  # the parties, drawn by JupyterLab
-            diagram.wait_for(state="attached")
-            diagram.scroll_into_view_if_needed()
-            assert diagram.locator("svg, img").count() >= 1
-            page.screenshot(path=str(shot))
-        finally:
-            browser.close()
+    with _run_all(base, name) as panel:
+        panel.get_by_text("Not attempted yet: password_request").wait_for()
+        diagram = panel.locator(".jp-RenderedMermaid").first  # the parties, drawn by JupyterLab
+        diagram.wait_for(state="attached")
+        diagram.scroll_into_view_if_needed()
+        assert diagram.locator("svg, img").count() >= 1
+        panel.page.screenshot(path=str(shot))
     _report(capsys, shot, {"all cells done": time.monotonic() - started})
-
-
-def test_a_field_edited_twice_is_heard_twice(
-    jupyter: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The second update of a text box arrives while the cell waits (see labkit.widgets.acknowledge_update)."""
-    base, root = jupyter
-    shot = tmp_path / "edited-twice.png"
-    timings = _run_all_and_sign_in(base, _copy_notebook(root, "client-edit.ipynb"), shot, edit_twice=True)
-    _report(capsys, shot, timings)
