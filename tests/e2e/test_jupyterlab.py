@@ -244,3 +244,13 @@ def test_welcome_notebook_runs_and_draws_its_diagram(
         assert diagram.locator("svg, img").count() >= 1
         panel.page.screenshot(path=str(shot))
     _report(capsys, shot, {"all cells done": time.monotonic() - started})
+
+
+def test_a_field_edited_twice_is_heard_twice(
+    jupyter: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The second update of a text box arrives while the cell waits (see labkit.widgets.acknowledge_update)."""
+    base, root = jupyter
+    shot = tmp_path / "edited-twice.png"
+    timings = _run_all_and_sign_in(base, _copy_notebook(root, "client-edit.ipynb"), shot, edit_twice=True)
+    _report(capsys, shot, timings)
