@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from mcp.server.auth.handlers.metadata import MetadataHandler
 from mcp.server.auth.routes import build_metadata, cors_middleware, create_auth_routes
 from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
+from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -44,6 +45,8 @@ def build_auth_app(provider: LabProvider, resource_servers: list[ResourceServerC
     metadata.introspection_endpoint_auth_methods_supported = ["client_secret_basic"]
     metadata.authorization_response_iss_parameter_supported = True  # RFC 9207: we send iss
     metadata.revocation_endpoint_auth_methods_supported = ["none", "client_secret_post", "client_secret_basic"]
+    # Public clients (no secret, PKCE instead) are what this lab registers: say so (RFC 8414 §2).
+    metadata.token_endpoint_auth_methods_supported = ["none", "client_secret_post", "client_secret_basic"]
 
     routes: list[Route] = []
     for route in sdk_routes:
@@ -127,9 +130,15 @@ def _public_client_revocation(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         chunks: list[bytes] = []
+        size = 0
         while True:
             message = await receive()
             chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > DEFAULT_MAX_REQUEST_BODY_SIZE:  # the SDK's own limit, applied before we buffer more
+                too_big = JSONResponse({"error": "invalid_request", "error_description": "request body too large"}, 413)
+                await too_big(scope, receive, send)
+                return
             if message["type"] != "http.request" or not message.get("more_body", False):
                 break
         body = b"".join(chunks)

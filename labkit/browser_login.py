@@ -12,6 +12,7 @@ import asyncio
 import concurrent.futures
 import html
 import threading
+import weakref
 import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,8 @@ class BrowserLogin:
         self._listener.launch(Starlette(routes=[Route(CALLBACK_PATH, self._callback, methods=["GET"])]))
         self._listener.wait_ready()
         self.redirect_uri = f"http://{LOOPBACK}:{self._listener.port}{CALLBACK_PATH}"
+        # Forgotten instances do not keep a thread and a port for the life of the kernel.
+        weakref.finalize(self, self._listener.request_stop)
 
     async def _callback(self, request: Request) -> HTMLResponse:
         query = dict(request.query_params)
@@ -94,8 +97,14 @@ class BrowserLogin:
         return True
 
     def close(self) -> None:
-        """Stop the loopback listener."""
+        """Stop the loopback listener (also on leaving a ``with BrowserLogin() as login:`` block)."""
         self._listener.stop()
+
+    def __enter__(self) -> BrowserLogin:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def scripted_browser(username: str, password: str) -> Callable[[str], None]:

@@ -98,18 +98,28 @@ def oauth_client(
     if isinstance(storage, InMemoryTokenStorage):
         if storage.clock is None:
             storage.clock = clock  # expiries are stored in the time the client judges them by
+        if clock is None and storage.clock is not None:
+            clock = storage.clock
+            values = {f.name: getattr(provider.context, f.name) for f in fields(OAuthContext)}
+            provider.context = _LabClockContext(**values, clock=clock)
+        if storage.clock is not clock:
+            raise ValueError("the token storage and the client judge expiry by different clocks; pass one clock")
         if restore_session:
-            hand_back_session(provider, storage)
+            hand_back_session(provider, storage, mcp_url)
     return provider
 
 
-def hand_back_session(provider: OAuthClientProvider, storage: InMemoryTokenStorage) -> None:
+def hand_back_session(provider: OAuthClientProvider, storage: InMemoryTokenStorage, mcp_url: str) -> None:
     """Give the SDK's client the two facts mcp 2.3.0 does not keep across restarts (#3250).
 
     Without the expiry, a reloaded token counts as valid forever: the client sends it,
     gets 401 and starts a new login instead of refreshing. Without the metadata, its
     refresh goes to ``<MCP server origin>/token``, which is the wrong server here.
+    A session stored for another MCP server is not handed back: its token endpoint may be
+    gone, or somebody else's (the client then discovers and signs in afresh).
     """
+    if storage.server_url not in (None, mcp_url):
+        return
     if storage.tokens_expire_at is not None:
         provider.context.token_expiry_time = storage.tokens_expire_at
     if storage.oauth_metadata is not None:
@@ -144,5 +154,5 @@ async def connect(
     ):
         # The flow (if any) is done: keep where the token endpoint is, for the next process.
         if isinstance(auth, OAuthClientProvider) and isinstance(auth.context.storage, InMemoryTokenStorage):
-            auth.context.storage.set_oauth_metadata(auth.context.oauth_metadata)
+            auth.context.storage.set_oauth_metadata(auth.context.oauth_metadata, server_url=mcp_url)
         yield client

@@ -157,16 +157,17 @@ async def run_demo(
     login = AutoLogin(username, password, event_hooks=trace.hooks)
     oauth = oauth_client(lab.mcp_url, login, storage=storage, clock=lab.clock, client_name="labkit demo")
     results: dict[str, Any] = {}
-    async with connect(lab.mcp_url, oauth, trace=trace) as client:
-        results["whoami"] = (await client.call_tool("whoami", {})).structured_content
-        first_token = storage.tokens.access_token if storage.tokens else None
-        # Move the lab's clock past the access token's life: the client notices before its
-        # next request and refreshes by itself. The server would only have said 401.
-        lab.clock.advance(lab.provider.settings.access_token_ttl + 1)
-        results["notes"] = (await client.call_tool("list_notes", {})).structured_content
-        results["refreshed"] = bool(storage.tokens and storage.tokens.access_token != first_token)
-
-    lab.verifier.trace = None
+    try:
+        async with connect(lab.mcp_url, oauth, trace=trace) as client:
+            results["whoami"] = (await client.call_tool("whoami", {})).structured_content
+            first_token = storage.tokens.access_token if storage.tokens else None
+            # Move the lab's clock past the access token's life: the client notices before its
+            # next request and refreshes by itself. The server would only have said 401.
+            lab.clock.advance(lab.provider.settings.access_token_ttl + 1)
+            results["notes"] = (await client.call_tool("list_notes", {})).structured_content
+            results["refreshed"] = bool(storage.tokens and storage.tokens.access_token != first_token)
+    finally:
+        lab.verifier.trace = None
     assert storage.tokens is not None and storage.client_info is not None
     if revoke:
         token = storage.tokens.access_token

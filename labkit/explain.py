@@ -50,11 +50,13 @@ def explain_token(lab: Lab, token: str) -> TokenExplanation:
 
 def _why_inactive(lab: Lab, token: str) -> str:
     provider = lab.provider
-    if token in provider.refresh_tokens:
-        return "this is a refresh token; only the token endpoint accepts it, never a resource server"
-    record = provider.access_tokens.get(token)
-    if record is None:
-        return "the authorization server never issued it (or the lab was reset)"
-    if provider.grants[record.grant_id].revoked:
-        return "its grant was revoked (revocation, or a replayed code or refresh token)"
-    return "it has expired"
+    with provider.lock:
+        if token in provider.refresh_tokens:
+            return "this is a refresh token; only the token endpoint accepts it, never a resource server"
+        record = provider.access_tokens.get(token)
+        grant = provider.grants.get(record.grant_id) if record else None
+        if record is None or grant is None:
+            return "the authorization server never issued it (or the lab was reset)"
+        if grant.revoked:
+            return "its grant was revoked (revocation, or a replayed code or refresh token)"
+        return "it has expired"

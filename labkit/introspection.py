@@ -3,6 +3,11 @@
 The SDK ships no introspection endpoint; an authorization server that hands out opaque
 tokens must write one. Ours answers only resource servers that authenticate with their
 own credentials (RFC 7662 §2.1), since the answer tells who the token belongs to.
+
+A deliberate simplification: it answers any authenticated resource server truthfully,
+``aud`` included, even about a token meant for another one. RFC 7662 §4 lets a server
+answer ``active: false`` there instead (many production servers do); the lab leaves the
+audience check to the resource server, the rule notebook 06 teaches and breaks.
 """
 
 from __future__ import annotations

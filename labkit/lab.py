@@ -7,8 +7,10 @@ import html
 import json
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from labkit.auth_server import build_auth_app
@@ -33,6 +35,8 @@ class ResourceServer:
     url: str
     verifier: IntrospectionTokenVerifier
     thread: ServerThread
+    cache_seconds: float = DEFAULT_CACHE_SECONDS  # as started; reset() restores them
+    check_audience: bool = True
 
 
 @dataclass
@@ -50,7 +54,10 @@ class Lab:
     _open: ServerThread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    users: dict[str, DemoUser] = field(default_factory=lambda: dict(DEMO_USERS))
+    @property
+    def users(self) -> Mapping[str, DemoUser]:
+        """The demo users who can sign in (read-only: they live in ``labkit/users.py``)."""
+        return MappingProxyType(DEMO_USERS)
 
     @property
     def issuer_url(self) -> str:
@@ -88,10 +95,11 @@ class Lab:
         with self._lock:
             if self._open is None:
                 thread = ServerThread("open MCP", self.urls.host)
-                thread.launch(build_open_app(self.urls, self.notebook))
+                # Notes of its own: the protected notes must not be readable without a token.
+                thread.launch(build_open_app(self.urls, NoteBook()))
                 thread.wait_ready()
                 self._open = thread
-            return f"http://{self.urls.host}:{self._open.port}/mcp"
+            return f"http://{self.urls.authority_host}:{self._open.port}/mcp"
 
     def explain(self, token: str) -> TokenExplanation:
         """What the authorization server says about ``token`` (introspection), in sentences."""
@@ -103,11 +111,14 @@ class Lab:
 
     def reset(self) -> None:
         """Forget clients, logins, codes, tokens and notes; set the clock back to wall time."""
+        self.clock.reset()  # first: the provider's reset saves the state file with the clock
         self.provider.reset()
         self.notebook.reset()
-        self.clock.reset()
         for rs in self.resource_servers.values():  # a notebook may have changed these
-            rs.verifier.cache_seconds = DEFAULT_CACHE_SECONDS
+            rs.verifier.cache_seconds = rs.cache_seconds
+            rs.verifier.check_audience = rs.check_audience
+            rs.verifier.trace = None
+            rs.verifier.forget(None)
             if rs.verifier.forget not in self.provider.revocation_listeners:
                 self.provider.revocation_listeners.append(rs.verifier.forget)
 
@@ -144,6 +155,7 @@ class Lab:
 
 _current: Lab | None = None
 _current_lock = threading.Lock()
+_start_lock = threading.Lock()
 _current_args: tuple[object, ...] | None = None
 
 
@@ -166,18 +178,18 @@ def start(
     """
     global _current, _current_args
     args = (as_port, mcp_port, access_token_ttl, host, str(state_file) if state_file else None)
-    with _current_lock:
+    with _start_lock:  # two threads calling start() at once still get one lab
         current = _current
-    if current is not None:
-        if current.running and args == _current_args:
-            return current
-        current.stop()
-    lab = launch(
-        as_port=as_port, mcp_port=mcp_port, access_token_ttl=access_token_ttl, host=host, state_file=state_file
-    )
-    with _current_lock:
-        _current, _current_args = lab, args
-    return lab
+        if current is not None:
+            if current.running and args == _current_args:
+                return current
+            current.stop()
+        lab = launch(
+            as_port=as_port, mcp_port=mcp_port, access_token_ttl=access_token_ttl, host=host, state_file=state_file
+        )
+        with _current_lock:
+            _current, _current_args = lab, args
+        return lab
 
 
 def launch(
@@ -301,7 +313,7 @@ def _start_resource_server(
     cache_seconds: float = DEFAULT_CACHE_SECONDS,
 ) -> ResourceServer:
     thread = thread or ServerThread(f"{name} MCP", lab.urls.host)
-    url = f"http://{lab.urls.host}:{thread.port}/mcp"
+    url = f"http://{lab.urls.authority_host}:{thread.port}/mcp"
     credentials = ResourceServerCredentials.generate(f"rs-{name}")
     lab._introspection_clients.append(credentials)
     lab.provider.resources.add(url)
@@ -317,4 +329,4 @@ def _start_resource_server(
     thread.launch(build_protected_app(lab.urls, verifier, lab.notebook), on_shutdown=verifier.aclose)
     if wait:
         thread.wait_ready()
-    return ResourceServer(name=name, url=url, verifier=verifier, thread=thread)
+    return ResourceServer(name, url, verifier, thread, cache_seconds=cache_seconds, check_audience=check_audience)

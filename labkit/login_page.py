@@ -70,13 +70,18 @@ def _page(body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
 
 
+EXPIRED_HEADER = "X-Labkit-Login"  # value "expired": the page below, told apart without reading HTML
+
+
 def _expired_page() -> HTMLResponse:
-    return _page(
+    page = _page(
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Sign-in expired</title></head><body>"
         "<h1>This sign-in request has expired or was already used</h1>"
         "<p>Start again from your MCP client.</p></body></html>",
         status=400,
     )
+    page.headers[EXPIRED_HEADER] = "expired"
+    return page
 
 
 def _redirect_or_expired(location: str | None) -> Response:

@@ -265,7 +265,9 @@ class LabProvider:
         self, client: OAuthClientInformationFull, authorization_code: AuthorizationCode
     ) -> OAuthToken:
         with self._lock:
-            record = self.codes[authorization_code.code]
+            record = self.codes.get(authorization_code.code)
+            if record is None or record.grant_id not in self.grants:
+                raise TokenError("invalid_grant", "authorization code does not exist (the lab was reset)")
             if record.used:
                 # RFC 6749 §4.1.2: a code used twice means someone copied it; revoke what it gave.
                 self._revoke_grant(record.grant_id)
@@ -273,7 +275,7 @@ class LabProvider:
                     "invalid_grant", "authorization code was already used; the tokens issued for it are now revoked"
                 )
             record.used = True
-            grant = self.grants[record.grant_id]
+            grant = self.grants[record.grant_id]  # present: checked above, under the same lock
             if grant.revoked:
                 raise TokenError("invalid_grant", "the grant behind this code was revoked")
             return self._issue(grant, grant.scopes)
@@ -330,8 +332,10 @@ class LabProvider:
         self, client: OAuthClientInformationFull, refresh_token: RefreshToken, scopes: list[str]
     ) -> OAuthToken:
         with self._lock:
-            record = self.refresh_tokens[refresh_token.token]
-            grant = self.grants[record.grant_id]
+            record = self.refresh_tokens.get(refresh_token.token)
+            grant = self.grants.get(record.grant_id) if record else None
+            if record is None or grant is None:  # the lab was reset between load and exchange
+                raise TokenError("invalid_grant", "refresh token does not exist")
             if record.rotated:
                 # OAuth 2.1 §4.3.1 / RFC 9700 §4.14.2: a rotated refresh token came back, so two
                 # parties hold it. We cannot tell which is legitimate: revoke the whole grant.
@@ -430,6 +434,11 @@ class LabProvider:
             self.refresh_tokens = {r["token"]: RefreshRecord(**r) for r in state["refresh_tokens"]}
             self.clock.reset()
             self.clock.advance(float(state.get("clock_offset", 0.0)))
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock that guards every table (for readers in other threads)."""
+        return self._lock
 
     def reset(self) -> None:
         """Forget every client, login, code and token (the lab's reset button)."""

@@ -60,7 +60,10 @@ def add_note_tools(server: MCPServer, notebook: NoteBook) -> None:
         token = get_access_token()
         if token is None:
             return {"authenticated": False}
-        expires = datetime.fromtimestamp(token.expires_at, UTC).isoformat() if token.expires_at else None
+        # The authorization server's own expiry (lab time, as introspection and lab.explain say);
+        # token.expires_at was translated to wall time for the SDK's middleware.
+        exp = (token.claims or {}).get("exp", token.expires_at)
+        expires = datetime.fromtimestamp(exp, UTC).isoformat() if exp else None
         return {
             "authenticated": True,
             "subject": token.subject,

@@ -52,7 +52,7 @@ class ServerThread:
         except BaseException as exc:  # uvicorn calls sys.exit on a failed start
             self._error = exc
         finally:
-            loop.close()
+            _close_loop(loop)
 
     async def _serve(self) -> None:
         assert self._server is not None
@@ -91,6 +91,19 @@ class ServerThread:
     def running(self) -> bool:
         server = self._server
         return self._thread.is_alive() and server is not None and server.started and not server.should_exit
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what is still pending (an open event stream, say) and close the loop quietly."""
+    try:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
 
 
 def _bind(host: str, port: int, name: str) -> socket.socket:

@@ -40,6 +40,7 @@ class InMemoryTokenStorage:
         self.tokens_expire_at: float | None = None
         self.client_info: OAuthClientInformationFull | None = None
         self.oauth_metadata: OAuthMetadata | None = None
+        self.server_url: str | None = None  # the MCP server these facts belong to
 
     def _now(self) -> float:
         return self.clock.now() if self.clock else time.time()
@@ -59,10 +60,11 @@ class InMemoryTokenStorage:
         self.client_info = client_info
         self._save()
 
-    def set_oauth_metadata(self, metadata: OAuthMetadata | None) -> None:
+    def set_oauth_metadata(self, metadata: OAuthMetadata | None, *, server_url: str | None = None) -> None:
         """Remember where the authorization server's endpoints are (the SDK does not store this)."""
-        if metadata is not None and metadata != self.oauth_metadata:
+        if metadata is not None and (metadata != self.oauth_metadata or server_url != self.server_url):
             self.oauth_metadata = metadata
+            self.server_url = server_url
             self._save()
 
     def _save(self) -> None:
@@ -108,6 +110,7 @@ class FileTokenStorage(InMemoryTokenStorage):
             self.oauth_metadata = (
                 OAuthMetadata.model_validate(data["oauth_metadata"]) if data.get("oauth_metadata") else None
             )
+            self.server_url = data.get("server_url")
             expire = data.get("tokens_expire_at")
             self.tokens_expire_at = float(expire) if expire is not None else None
         except (ValidationError, TypeError, ValueError) as exc:
@@ -123,6 +126,7 @@ class FileTokenStorage(InMemoryTokenStorage):
             "tokens": self.tokens.model_dump(mode="json") if self.tokens else None,
             "tokens_expire_at": self.tokens_expire_at,
             "client_info": self.client_info.model_dump(mode="json", exclude_none=True) if self.client_info else None,
+            "server_url": self.server_url,
             "oauth_metadata": self.oauth_metadata.model_dump(mode="json", exclude_none=True)
             if self.oauth_metadata
             else None,

@@ -30,13 +30,18 @@ class LabUrls:
     host: str = LOOPBACK
 
     @property
+    def authority_host(self) -> str:
+        """The host as a URL spells it: an IPv6 literal goes in brackets (RFC 3986 §3.2.2)."""
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+    @property
     def issuer(self) -> str:
         """The authorization server's issuer identifier (no trailing slash)."""
-        return f"http://{self.host}:{self.as_port}"
+        return f"http://{self.authority_host}:{self.as_port}"
 
     @property
     def rs_origin(self) -> str:
-        return f"http://{self.host}:{self.rs_port}"
+        return f"http://{self.authority_host}:{self.rs_port}"
 
     @property
     def mcp(self) -> str:

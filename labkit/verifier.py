@@ -59,6 +59,7 @@ class IntrospectionTokenVerifier:
     _http: httpx2.AsyncClient | None = field(default=None, repr=False)
     _cache: dict[str, tuple[float, AccessToken]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _revocations: int = field(default=0, repr=False)
     trace: Trace | None = None  # set it to see the introspection calls in a flow's trace
 
     def _client(self) -> httpx2.AsyncClient:
@@ -77,8 +78,13 @@ class IntrospectionTokenVerifier:
             self._http = None
 
     def forget(self, digests: list[str] | None) -> None:
-        """Drop cached answers for these token digests (None: everything). Thread-safe."""
+        """Drop cached answers for these token digests (None: everything). Thread-safe.
+
+        Also counts the revocation, so an introspection answer already on its way back
+        (given before the revocation) is not cached afterwards; see ``verify_token``.
+        """
         with self._lock:
+            self._revocations += 1
             if digests is None:
                 self._cache.clear()
             else:
@@ -93,11 +99,16 @@ class IntrospectionTokenVerifier:
             if cached and cached[0] > self.clock.now():
                 self.stats.cache_hits += 1
                 return cached[1]
+        with self._lock:
+            revocations_before = self._revocations
         access, lab_expiry = await self._introspect(token)
         if access is not None and self.cache_seconds > 0:
             until = self.clock.now() + self.cache_seconds
             with self._lock:
-                self._cache[key] = (min(until, lab_expiry) if lab_expiry else until, access)
+                # A revocation announced while we were asking may concern this very token:
+                # then the answer is stale already, so use it once but do not keep it.
+                if self._revocations == revocations_before:
+                    self._cache[key] = (min(until, lab_expiry) if lab_expiry else until, access)
         return access
 
     async def _introspect(self, token: str) -> tuple[AccessToken | None, float | None]:

@@ -32,7 +32,7 @@ from mcp.shared.auth import AuthorizationCodeResult
 
 from labkit.autologin import AUTO_REDIRECT_URI, AutoLogin, LoginError, LoginStep, parse_redirect
 from labkit.http import async_client
-from labkit.login_page import login_error
+from labkit.login_page import EXPIRED_HEADER, login_error
 
 LOGIN_TIMEOUT = 300.0
 AUTOPILOT_ENV = "LABKIT_AUTOPILOT"
@@ -231,7 +231,7 @@ class WidgetLogin:
             form.say(f"Signed in as {username}. The client continues by itself.", kind="ok")
             return result
         message = login_error(response.text) or f"The login page answered {response.status_code}."
-        if response.status_code == 400 and "expired" in response.text:
+        if response.headers.get(EXPIRED_HEADER) == "expired":
             form.say("This sign-in expired. Run the cell again.", kind="error")
             raise LoginError("the pending sign-in expired")
         form.say(f"{message} Try again.", kind="error")
