@@ -36,6 +36,7 @@ from labkit.users import ALL_SCOPES, DemoUser
 
 CODE_TTL = 300  # RFC 6749 §4.1.2: codes are short-lived; ten minutes at most, we take five.
 LOGIN_TTL = 600  # how long a pending sign-in waits for the user
+EXPIRED_KEPT = 3600  # seconds an expired access token is remembered (for explanations)
 MAX_CLIENT_NAME = 200  # it is shown on every login page for this client
 MAX_REDIRECT_URI = 2000
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
@@ -165,7 +166,7 @@ class LabProvider:
             return self._error_redirect(params, "invalid_target", f"this server issues no tokens for {params.resource}")
         login_id = secrets.token_urlsafe(24)
         with self._lock:
-            self._drop_expired_logins()
+            self._prune()
             self.pending[login_id] = PendingLogin(
                 id=login_id, client=client, params=params, expires_at=self.clock.now() + LOGIN_TTL
             )
@@ -244,10 +245,26 @@ class LabProvider:
             str(login.params.redirect_uri), **params, state=login.params.state, iss=self.issuer
         )
 
-    def _drop_expired_logins(self) -> None:
+    def _prune(self) -> None:
+        """Forget what can no longer matter, so a long-running lab does not grow without end.
+
+        Kept on purpose: a used code until it would have expired (a replay must still be
+        recognised and revoke its grant), a rotated refresh token until it expires (same
+        reason), and an expired access token for an hour (so ``lab.explain`` can say why).
+        """
         now = self.clock.now()
-        for key in [k for k, v in self.pending.items() if v.expires_at < now]:
-            del self.pending[key]
+        for table, alive in (
+            (self.pending, lambda v: v.expires_at >= now),
+            (self.codes, lambda v: v.lab_expires_at >= now),
+            (self.access_tokens, lambda v: v.expires_at >= now - EXPIRED_KEPT),
+            (self.refresh_tokens, lambda v: v.expires_at >= now),
+        ):
+            for key in [k for k, v in table.items() if not alive(v)]:
+                del table[key]
+        used = {r.grant_id for r in self.codes.values()} | {r.grant_id for r in self.access_tokens.values()}
+        used |= {r.grant_id for r in self.refresh_tokens.values()}
+        for grant_id in [g for g in self.grants if g not in used]:
+            del self.grants[grant_id]
 
     # -- authorization codes ----------------------------------------------------------
 

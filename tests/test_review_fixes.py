@@ -109,3 +109,24 @@ async def _whoami(lab: Lab, storage: InMemoryTokenStorage) -> None:
     oauth = labkit.oauth_client(lab.mcp_url, labkit.AutoLogin("bob", "bob-writes"), storage=storage)
     async with labkit.connect(lab.mcp_url, oauth) as client:
         await client.call_tool("whoami", {})
+
+
+def test_a_long_running_lab_forgets_what_can_no_longer_matter(lab: Lab) -> None:
+    with manual.http() as c:
+        client, tokens = manual.tokens_for(lab, c)
+        lab.clock.advance(2 * 86_400)  # past every lifetime: code, access and refresh token
+        manual.login_url(lab, c, client)  # any new authorization request prunes
+    assert tokens["access_token"] not in lab.provider.access_tokens
+    assert tokens["refresh_token"] not in lab.provider.refresh_tokens
+    assert lab.provider.codes == {} and lab.provider.grants == {}
+    assert len(lab.provider.pending) == 1  # the new one
+
+
+def test_pruning_keeps_what_replay_detection_needs(lab: Lab) -> None:
+    with manual.http() as c:
+        client = manual.register(lab, c)
+        auth = manual.authorize(lab, c, client)
+        first = manual.exchange(lab, c, auth).json()
+        manual.login_url(lab, c, client)  # prune now: the used code has not expired yet
+        assert manual.exchange(lab, c, auth).json()["error"] == "invalid_grant"
+        assert manual.introspect(lab, c, first["access_token"]) == {"active": False}  # replay revoked it
