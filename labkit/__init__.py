@@ -1,6 +1,6 @@
 """labkit: an OAuth 2.1 authorization server and a protected MCP server in your notebook kernel."""
 
-from labkit import pkce, render
+from labkit import errors, pkce, render
 from labkit.autologin import AutoLogin, LoginError
 from labkit.client import BearerAuth, connect, oauth_client
 from labkit.lab import Lab, current, start, stop
@@ -24,6 +24,7 @@ __all__ = [
     "Trace",
     "connect",
     "current",
+    "errors",
     "oauth_client",
     "pkce",
     "render",

@@ -92,20 +92,19 @@ def oauth_client(
         redirect_handler=login.redirect_handler,
         callback_handler=login.callback_handler,
     )
+    if isinstance(storage, InMemoryTokenStorage):
+        # Expiries are stored in the time the client judges them by: one clock for both.
+        if clock is None:
+            clock = storage.clock
+        elif storage.clock is None:
+            storage.clock = clock
+        if storage.clock is not clock:
+            raise ValueError("the token storage and the client judge expiry by different clocks; pass one clock")
     if clock is not None:
         values = {f.name: getattr(provider.context, f.name) for f in fields(OAuthContext)}
         provider.context = _LabClockContext(**values, clock=clock)
-    if isinstance(storage, InMemoryTokenStorage):
-        if storage.clock is None:
-            storage.clock = clock  # expiries are stored in the time the client judges them by
-        if clock is None and storage.clock is not None:
-            clock = storage.clock
-            values = {f.name: getattr(provider.context, f.name) for f in fields(OAuthContext)}
-            provider.context = _LabClockContext(**values, clock=clock)
-        if storage.clock is not clock:
-            raise ValueError("the token storage and the client judge expiry by different clocks; pass one clock")
-        if restore_session:
-            hand_back_session(provider, storage, mcp_url)
+    if isinstance(storage, InMemoryTokenStorage) and restore_session:
+        hand_back_session(provider, storage, mcp_url)
     return provider
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import httpx2
+from labkit import manual
 
 if TYPE_CHECKING:
     from labkit.lab import Lab
@@ -26,14 +26,8 @@ class TokenExplanation:
 
 def explain_token(lab: Lab, token: str) -> TokenExplanation:
     """Ask ``/introspect`` as the lab's MCP server would, and say what the answer means."""
-    creds = lab.verifier.credentials
-    with httpx2.Client(timeout=10.0) as http:
-        response = http.post(
-            lab.urls.endpoint("/introspect"),
-            data={"token": token},
-            auth=httpx2.BasicAuth(creds.client_id, creds.client_secret),
-        )
-    answer = response.json()
+    with manual.http() as http:
+        answer = manual.introspect(lab, http, token)
     if not answer.get("active"):
         reason = _why_inactive(lab, token)
         return TokenExplanation(answer, [f"inactive: {reason}", "A resource server must refuse it (401)."])

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx2
 
 from labkit import pkce
-from labkit.lab import Lab
+
+if TYPE_CHECKING:
+    from labkit.lab import Lab
 
 REDIRECT_URI = "http://127.0.0.1/callback"
 OTHER_REDIRECT_URI = "http://127.0.0.1/other-callback"

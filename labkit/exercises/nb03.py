@@ -7,7 +7,8 @@ import concurrent.futures
 import inspect
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx2
@@ -272,7 +273,9 @@ def _describe(response: httpx2.Response) -> str:
     return f"{response.status_code} {body.get('error', '')} ({body.get('error_description', '')})"
 
 
-async def _exchange_cases(provider_class: type) -> None:
+@asynccontextmanager
+async def _one_code(provider_class: type) -> AsyncIterator[tuple[Any, str, str, httpx2.AsyncClient]]:
+    """A fresh learner provider with one client and one code, behind the SDK's token endpoint (no port)."""
     provider = provider_class()
     provider.add_client("client-a")
     verifier = pkce.make_verifier()
@@ -280,6 +283,11 @@ async def _exchange_cases(provider_class: type) -> None:
     async with httpx2.AsyncClient(
         transport=httpx2.ASGITransport(app=token_app(provider)), base_url="http://tiny"
     ) as http:
+        yield provider, code, verifier, http
+
+
+async def _exchange_cases(provider_class: type) -> None:
+    async with _one_code(provider_class) as (provider, code, verifier, http):
         first = await _post_token(http, code, verifier)
         if first.status_code != 200:
             raise _Failed(
@@ -301,13 +309,7 @@ async def _exchange_cases(provider_class: type) -> None:
 
 
 async def _failed_pkce_keeps_the_code(provider_class: type) -> None:
-    provider = provider_class()
-    provider.add_client("client-a")
-    verifier = pkce.make_verifier()
-    code = provider.add_code("client-a", pkce.s256_challenge(verifier))
-    async with httpx2.AsyncClient(
-        transport=httpx2.ASGITransport(app=token_app(provider)), base_url="http://tiny"
-    ) as http:
+    async with _one_code(provider_class) as (_provider, code, verifier, http):
         guess = await _post_token(http, code, pkce.make_verifier())
         if guess.status_code != 400:
             raise _Failed(wrong(f"a wrong code_verifier must fail; the SDK answered {_describe(guess)}"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from labkit import errors
 from labkit.client import connect, oauth_client
 from labkit.exercises import Verdict, not_attempted, right, wrong
 from labkit.lab import Lab
@@ -17,7 +18,7 @@ async def check_login_strategy(lab: Lab, strategy: Any) -> Verdict:
         async with connect(lab.mcp_url, oauth_client(lab.mcp_url, strategy, clock=lab.clock)) as client:
             who = (await client.call_tool("whoami", {})).structured_content or {}
     except Exception as exc:  # the SDK wraps failures in exception groups
-        leaves = _leaves(exc)
+        leaves = errors.leaves(exc)
         if any(isinstance(e, NotImplementedError) for e in leaves):
             return not_attempted("MyLogin.redirect_handler / callback_handler")
         leaf = leaves[-1]
@@ -25,9 +26,3 @@ async def check_login_strategy(lab: Lab, strategy: Any) -> Verdict:
     if who.get("subject") != "bob":
         return wrong(f"the flow worked, but as {who.get('subject')!r}: sign in as bob")
     return right("your strategy signed in as bob: GET without following, POST to Location, read the code.")
-
-
-def _leaves(error: BaseException) -> list[BaseException]:
-    if isinstance(error, BaseExceptionGroup):
-        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
-    return [error]

@@ -12,6 +12,7 @@ from pydantic import AnyUrl
 
 from labkit.autologin import AutoLogin
 from labkit.client import connect, oauth_client
+from labkit.errors import innermost
 from labkit.exercises import NotAttempted, Verdict, acall, not_attempted, right, wrong
 from labkit.lab import Lab
 from labkit.trace import Trace
@@ -111,13 +112,7 @@ async def _whoami(lab: Lab, storage: Any, login: AutoLogin, trace: Trace, which:
         async with connect(lab.mcp_url, oauth, trace=trace) as client:
             await client.call_tool("whoami", {})
     except BaseException as exc:  # anyio wraps errors in exception groups; name the innermost one
-        leaf = _leaf(exc)
+        leaf = innermost(exc)
         if isinstance(leaf, (KeyboardInterrupt, SystemExit)):
             raise
         raise _Failed(f"{which} failed: {type(leaf).__name__}: {leaf}") from None
-
-
-def _leaf(error: BaseException) -> BaseException:
-    while isinstance(error, BaseExceptionGroup) and error.exceptions:
-        error = error.exceptions[0]
-    return error

@@ -138,9 +138,7 @@ try:
     async with labkit.connect(lab.mcp_url, oauth) as client:
         await client.call_tool("whoami", {})
 except* OAuthFlowError as group:
-    error = group
-    while isinstance(error, BaseExceptionGroup):
-        error = error.exceptions[0]
+    error = labkit.errors.innermost(group)
 
 sent_state = manual.query_of(login.inner.steps[0].url)["state"]  # what the client sent to /authorize
 assert str(error) == f"State parameter mismatch: forged-state != {sent_state}"
